@@ -1,0 +1,1 @@
+"""The truth: scraping on the simulated clock, the real Prometheus engine, verdicts, run folders."""

@@ -1,0 +1,124 @@
+"""The rule manager's alert state machine, as a pure function of query results.
+
+Mirrors ``AlertingRule.Eval`` in Prometheus' ``rules/alerting.go`` (v2.42): at each
+evaluation a label set present in the result is new (pending, ``active_at`` = now) unless an
+alert for it is pending or firing; a pending alert fires once ``now - active_at >= for``
+(so ``for: 0`` fires at its first evaluation); an alert absent from the result is dropped if
+pending, or resolved if firing (after ``keep_firing_for`` has run out); a resolved alert
+whose label set comes back starts over as a new pending alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from harness.errors import DuplicateAlertError
+from harness.rules import AlertingRule
+
+Labels = tuple[tuple[str, str], ...]
+
+
+class AlertState(str, Enum):
+    PENDING = "pending"
+    FIRING = "firing"
+    INACTIVE = "inactive"
+
+
+@dataclass
+class AlertInstance:
+    """One label set of one rule from becoming active to ending.
+
+    ``resolved_at`` is when a firing alert resolved; ``ended_at`` is when the instance ended
+    either way (a pending alert that vanished ends without ever firing or resolving).
+    """
+
+    alertname: str
+    labels: Labels
+    active_at: float
+    fired_at: float | None = None
+    resolved_at: float | None = None
+    ended_at: float | None = None
+    state: AlertState = AlertState.PENDING
+    value: float = 0.0
+    keep_firing_since: float | None = None
+
+
+@dataclass(frozen=True)
+class StateRow:
+    time: float
+    alertname: str
+    labels: Labels
+    state: AlertState
+    value: float
+
+
+@dataclass
+class RuleTimeline:
+    rule: AlertingRule
+    instances: list[AlertInstance] = field(default_factory=list)
+    rows: list[StateRow] = field(default_factory=list)
+
+
+def alert_labels(rule: AlertingRule, series: Labels) -> Labels:
+    merged = {k: v for k, v in series if k != "__name__"}
+    merged.update(rule.labels)
+    merged["alertname"] = rule.name
+    return tuple(sorted(merged.items()))
+
+
+def run_state_machine(
+    rule: AlertingRule, evaluations: Iterable[tuple[float, list[tuple[Labels, float]]]]
+) -> RuleTimeline:
+    """Apply the rule manager to each (time, query result) in time order."""
+    timeline = RuleTimeline(rule)
+    active: dict[Labels, AlertInstance] = {}
+    for now, vector in evaluations:
+        seen: set[Labels] = set()
+        for series, value in vector:
+            labels = alert_labels(rule, series)
+            if labels in seen:
+                raise DuplicateAlertError(
+                    f"alert {rule.name!r} at t={now:g}s: the query returned several series that end "
+                    f"with the same labels {dict(labels)} once the rule's labels are applied"
+                )
+            seen.add(labels)
+            alert = active.get(labels)
+            if alert is not None and alert.state is not AlertState.INACTIVE:
+                alert.value = value
+                continue
+            alert = AlertInstance(rule.name, labels, active_at=now, value=value)
+            active[labels] = alert
+            timeline.instances.append(alert)
+        for labels, alert in list(active.items()):
+            if labels not in seen:
+                if _resolve(rule, alert, now):
+                    del active[labels]
+                    continue
+            else:
+                alert.keep_firing_since = None
+            if alert.state is AlertState.PENDING and now - alert.active_at >= rule.hold:
+                alert.state = AlertState.FIRING
+                alert.fired_at = now
+            timeline.rows.append(StateRow(now, rule.name, labels, alert.state, alert.value))
+    return timeline
+
+
+def _resolve(rule: AlertingRule, alert: AlertInstance, now: float) -> bool:
+    """Handle an alert absent from this evaluation; True when it is to be forgotten."""
+    if alert.state is AlertState.FIRING and rule.keep_firing_for > 0:
+        if alert.keep_firing_since is None:
+            alert.keep_firing_since = now
+        if now - alert.keep_firing_since < rule.keep_firing_for:
+            return False  # still firing
+    if alert.state is AlertState.PENDING:
+        alert.state = AlertState.INACTIVE
+        alert.ended_at = now
+        return True
+    if alert.state is AlertState.FIRING:
+        alert.state = AlertState.INACTIVE
+        alert.resolved_at = alert.ended_at = now
+    # A resolved alert stays in memory (resolvedRetention) only to be re-sent as resolved;
+    # it cannot come back to life, so forgetting it at once changes no state.
+    return True

@@ -1,0 +1,59 @@
+"""alertdrill's errors: one root, a subclass per failure the user can act on.
+
+    AlertdrillError
+    ├── ConfigurationError            exit code 2: the input cannot be used
+    │   ├── ScenarioError             a scenario file is malformed (file, field, line)
+    │   ├── RuleFileError             a rule file is malformed or promtool rejects it
+    │   └── BinaryNotFound            prometheus / promtool missing (names the package)
+    └── EngineError                   the Prometheus engine failed during a run
+        ├── PrometheusStartError      it would not start or become ready
+        ├── RemoteWriteError          it refused samples we wrote
+        └── QueryError                a query_range failed
+    DuplicateAlertError (EngineError) two alerts of one rule ended with the same labels
+
+Third-party errors are wrapped where they cross into the harness (``raise ... from``).
+"""
+
+from __future__ import annotations
+
+
+class AlertdrillError(Exception):
+    """Root of every error alertdrill raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigurationError(AlertdrillError):
+    """The user's input (scenario, rule file, environment) cannot be used as given."""
+
+
+class ScenarioError(ConfigurationError):
+    pass
+
+
+class RuleFileError(ConfigurationError):
+    pass
+
+
+class BinaryNotFound(ConfigurationError):
+    pass
+
+
+class EngineError(AlertdrillError):
+    """The real Prometheus engine failed while alertdrill drove it."""
+
+
+class PrometheusStartError(EngineError):
+    pass
+
+
+class RemoteWriteError(EngineError):
+    pass
+
+
+class QueryError(EngineError):
+    pass
+
+
+class DuplicateAlertError(EngineError):
+    """Prometheus' rule manager errors out the same way: the rule is broken for that input."""

@@ -1,0 +1,49 @@
+"""Text output of a run for a terminal: the summary table and progress lines."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from harness.run import RunResult
+
+
+class ProgressPrinter:
+    """A RunListener that prints phases and simulated progress to stderr."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+
+    def phase_started(self, phase: str) -> None:
+        print(f"  {phase} ...", file=self.stream, flush=True)
+
+    def phase_finished(self, phase: str, seconds: float) -> None:
+        print(f"  {phase} done in {seconds:.2f}s", file=self.stream, flush=True)
+
+    def simulated(self, now: float, total: float) -> None:
+        print(f"    simulated {now / 60:.0f} of {total / 60:.0f} min", file=self.stream, flush=True)
+
+
+def _t(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}s"
+
+
+def summary(result: RunResult) -> str:
+    lines = [f"scenario {result.scenario.name}  seed {result.seed}  "
+             f"{'PASSED' if result.passed else 'FAILED'}"]
+    lines.append(f"{'':2}{'result':6}  {'expectation':62}  observed")
+    for e in result.verdict.expectations:
+        lines.append(f"{'':2}{'ok' if e.passed else 'FAIL':6}  {e.description[:62]:62}  {e.observed}")
+    fired = [a for a in result.alerts if a.fired_at is not None]
+    lines.append(f"  alerts fired: {len(fired)}")
+    for a in fired:
+        lines.append(f"    {a.alertname:24} active {_t(a.active_at):>8}  fired {_t(a.fired_at):>8}  "
+                     f"resolved {_t(a.resolved_at):>8}")
+    t = result.timings
+    lines.append(
+        f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "
+        f"(simulate {t.get('simulate', 0):.1f}s, write {t.get('write', 0):.1f}s, evaluate {t.get('evaluate', 0):.1f}s)"
+    )
+    if result.out_dir is not None:
+        lines.append(f"  run folder: {result.out_dir}")
+    return "\n".join(lines)

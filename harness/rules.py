@@ -1,0 +1,110 @@
+"""Rule files: checked by the real ``promtool``, then read into typed rule groups.
+
+We read rule files ourselves only to know *what* to evaluate and *when* (group order,
+intervals, ``for``, labels); every expression is evaluated by Prometheus.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from harness.binaries import find_binary
+from harness.durations import parse_duration
+from harness.errors import RuleFileError
+
+DEFAULT_EVALUATION_INTERVAL = 15.0
+
+
+@dataclass(frozen=True)
+class AlertingRule:
+    name: str
+    expr: str
+    hold: float = 0.0  # `for`
+    keep_firing_for: float = 0.0
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    interval: float
+    source: str
+    rules: tuple[AlertingRule | RecordingRule, ...] = field(default=())
+
+    @property
+    def alerting_rules(self) -> tuple[AlertingRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, AlertingRule))
+
+
+def check_rules(paths: list[Path]) -> None:
+    """Run ``promtool check rules``; a rejection is a RuleFileError carrying promtool's words."""
+    for path in paths:
+        if not path.is_file():
+            raise RuleFileError(f"{path}: rule file not found")
+    promtool = find_binary("promtool")
+    proc = subprocess.run([str(promtool), "check", "rules", *map(str, paths)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip())
+        raise RuleFileError(f"promtool check rules rejected {', '.join(map(str, paths))}:\n{detail}")
+
+
+def load_rule_groups(
+    paths: list[Path], default_interval: float = DEFAULT_EVALUATION_INTERVAL, check: bool = True
+) -> list[RuleGroup]:
+    if check:
+        check_rules(paths)
+    groups: list[RuleGroup] = []
+    for path in paths:
+        groups.extend(_parse_file(path, default_interval))
+    return groups
+
+
+def _parse_file(path: Path, default_interval: float) -> list[RuleGroup]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleFileError(f"{path}: cannot read rule file: {exc}") from exc
+    groups = []
+    for g in doc.get("groups") or []:
+        interval = parse_duration(g["interval"]) if "interval" in g else default_interval
+        rules = tuple(_parse_rule(r, path, g["name"]) for r in g.get("rules") or [])
+        groups.append(RuleGroup(g["name"], interval, str(path), rules))
+    return groups
+
+
+def _items(mapping: dict[str, object] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in (mapping or {}).items()))
+
+
+def _parse_rule(raw: dict[str, object], path: Path, group: str) -> AlertingRule | RecordingRule:
+    labels = _items(raw.get("labels"))  # type: ignore[arg-type]
+    if "record" in raw:
+        return RecordingRule(str(raw["record"]), str(raw["expr"]), labels)
+    name = str(raw["alert"])
+    for key, value in labels:
+        if "{{" in value:
+            raise RuleFileError(
+                f"{path}: group {group!r}, alert {name!r}: label {key}={value!r} uses a template; "
+                "label templates are not evaluated by this version of alertdrill"
+            )
+    return AlertingRule(
+        name=name,
+        expr=str(raw["expr"]),
+        hold=parse_duration(raw.get("for", 0)),  # type: ignore[arg-type]
+        keep_firing_for=parse_duration(raw.get("keep_firing_for", 0)),  # type: ignore[arg-type]
+        labels=labels,
+        annotations=_items(raw.get("annotations")),  # type: ignore[arg-type]
+    )

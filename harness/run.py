@@ -1,0 +1,162 @@
+"""One run: simulate the scenario against the service, store the samples in a real Prometheus,
+evaluate the rules there, judge the expectations, and leave a run folder behind."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from harness.alert_state import AlertInstance, RuleTimeline
+from harness.evaluate import EvaluationWindow, evaluate_groups
+from harness.events import RunListener, Silent
+from harness.prometheus import prometheus_server
+from harness.record import instance_json, write_json, write_openmetrics, write_samples_parquet, write_states
+from harness.remote_write import write
+from harness.rules import RuleGroup, load_rule_groups
+from harness.samples import SampleSet, samples_from_scrapes
+from harness.scenario import Scenario
+from harness.verdict import Verdict, judge
+from service import Settings, SimulatedClock, create_app
+from sim import SimResult, simulate
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    verdict: Verdict
+    sim: SimResult
+    samples: SampleSet
+    timelines: list[RuleTimeline]
+    rule_files: list[Path]
+    timings: dict[str, float] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.passed
+
+    @property
+    def alerts(self) -> list[AlertInstance]:
+        return sorted((a for t in self.timelines for a in t.instances), key=lambda a: (a.active_at, a.alertname))
+
+
+@contextmanager
+def _timed(timings: dict[str, float], phase: str, listener: RunListener) -> Iterator[None]:
+    listener.phase_started(phase)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = time.perf_counter() - started
+        listener.phase_finished(phase, timings[phase])
+
+
+def rule_paths(scenario: Scenario, base_dir: Path) -> list[Path]:
+    return [(base_dir / p).resolve() for p in scenario.rules]
+
+
+async def simulate_scenario(scenario: Scenario, seed: int, listener: RunListener | None = None) -> SimResult:
+    """Drive an in-process service (httpx.ASGITransport) through the scenario's world."""
+    listener = listener or Silent()
+    token = secrets.token_urlsafe(16)
+    world = scenario.world(seed)
+    app = create_app(Settings(sim_clock=True, admin_token=token, chaos_seed=seed), SimulatedClock(world.start_unix))
+    return await simulate(world, httpx.ASGITransport(app=app), admin_token=token,
+                          on_progress=lambda now: listener.simulated(now, world.duration))
+
+
+def evaluate(
+    samples: SampleSet, groups: list[RuleGroup], window: EvaluationWindow,
+    timings: dict[str, float], listener: RunListener, log_dir: Path | None,
+) -> list[RuleTimeline]:
+    """Write the samples into a fresh Prometheus and evaluate every group there."""
+    with prometheus_server(keep_log_in=log_dir) as prom, httpx.Client(timeout=60.0) as client:
+        with _timed(timings, "write", listener):
+            write(client, prom.url, list(samples.series.items()))
+        with _timed(timings, "evaluate", listener):
+            return evaluate_groups(client, prom.url, groups, window)
+
+
+async def arun_scenario(
+    scenario: Scenario,
+    base_dir: Path,
+    *,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    listener: RunListener | None = None,
+) -> RunResult:
+    """The whole run; awaitable so it works from a running event loop (Jupyter, pytest-asyncio)."""
+    listener = listener or Silent()
+    seed = scenario.seed if seed is None else seed
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    paths = rule_paths(scenario, base_dir)
+    with _timed(timings, "check rules", listener):
+        groups = load_rule_groups(paths)
+    with _timed(timings, "simulate", listener):
+        sim = await simulate_scenario(scenario, seed, listener)
+    samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
+    window = EvaluationWindow(scenario.start_unix(), scenario.duration)
+    timelines = evaluate(samples, groups, window, timings, listener, out_dir)
+    instances = [a for t in timelines for a in t.instances]
+    verdict = judge(scenario, sim.faults, instances)
+    timings["total"] = time.perf_counter() - started
+    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir)
+    if out_dir is not None:
+        with _timed(timings, "record", listener):
+            write_run_folder(result, out_dir)
+    return result
+
+
+def run_scenario(
+    scenario: Scenario,
+    base_dir: Path,
+    *,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    listener: RunListener | None = None,
+) -> RunResult:
+    """Synchronous ``arun_scenario``, for scripts and the CLI (not from inside a running loop)."""
+    return asyncio.run(arun_scenario(scenario, base_dir, seed=seed, out_dir=out_dir, listener=listener))
+
+
+def verdict_json(result: RunResult) -> dict[str, object]:
+    return {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "passed": result.passed,
+        "start_unix": result.scenario.start_unix(),
+        "rule_files": [str(p) for p in result.rule_files],
+        "faults": [
+            {"name": f.name, "kind": f.kind.value, "start": f.start, "end": f.end, "magnitude": f.magnitude}
+            for f in result.sim.faults
+        ],
+        "alerts": [instance_json(a) for a in result.alerts],
+        "expectations": [
+            {"expected": e.description, "alert": e.alert, "fault": e.fault, "observed": e.observed,
+             "fired_after": e.fired_after, "resolved_after": e.resolved_after, "passed": e.passed}
+            for e in result.verdict.expectations
+        ],
+        "requests": dict(sorted(result.sim.responses.items())),
+        "scrapes": len(result.sim.scrapes),
+        "samples": len(result.samples),
+        "simulated_seconds": result.scenario.duration,
+        "wall_seconds": round(result.timings.get("total", 0.0), 3),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+
+
+def write_run_folder(result: RunResult, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "verdict.json", verdict_json(result))
+    write_states(out_dir / "states.csv", (r for t in result.timelines for r in t.rows))
+    write_samples_parquet(out_dir / "samples.parquet", result.samples)
+    write_openmetrics(out_dir / "samples.om", result.samples)

@@ -1,0 +1,82 @@
+"""Scrapes to stored samples, exactly as Prometheus' scrape loop would have stored them.
+
+Per scrape: every exposed sample, plus a synthetic ``up`` (1, or 0 when the scrape failed)
+and ``scrape_samples_scraped``; a stale marker for every series that was in the previous
+successful scrape and is not in this one, and for every series when a scrape fails
+(design.md, decision 4). Times are Unix milliseconds, as remote write wants them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness.remote_write import STALE_NAN, Labels, is_stale
+from sim.records import Scrape
+
+DEFAULT_JOB = "prediction-api"
+DEFAULT_INSTANCE = "prediction-api:8000"
+
+
+@dataclass
+class SampleSet:
+    """Every stored sample of a run, by series, in time order."""
+
+    start_unix: float
+    series: dict[Labels, list[tuple[int, float]]] = field(default_factory=dict)
+
+    def add(self, labels: Labels, timestamp_ms: int, value: float) -> None:
+        self.series.setdefault(labels, []).append((timestamp_ms, value))
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.series.values())
+
+    def rows(self) -> Iterable[tuple[float, int, str, Labels, float, bool]]:
+        """(seconds since start, unix ms, metric name, other labels, value, stale) per sample."""
+        for labels, samples in sorted(self.series.items()):
+            name = dict(labels).get("__name__", "")
+            rest = tuple(kv for kv in labels if kv[0] != "__name__")
+            for ts, value in samples:
+                yield ts / 1000 - self.start_unix, ts, name, rest, value, is_stale(value)
+
+
+def _series_labels(name: str, labels: dict[str, str], target: Labels) -> Labels:
+    merged = dict(labels)
+    for key, value in target:
+        if key in merged:  # honor_labels: false
+            merged[f"exported_{key}"] = merged[key]
+        merged[key] = value
+    merged["__name__"] = name
+    return tuple(sorted(merged.items()))
+
+
+def parse_exposition(body: str, target: Labels) -> dict[Labels, float]:
+    out: dict[Labels, float] = {}
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            out[_series_labels(sample.name, sample.labels, target)] = float(sample.value)
+    return out
+
+
+def samples_from_scrapes(
+    scrapes: Iterable[Scrape],
+    start_unix: float,
+    job: str = DEFAULT_JOB,
+    instance: str = DEFAULT_INSTANCE,
+) -> SampleSet:
+    target: Labels = (("instance", instance), ("job", job))
+    out = SampleSet(start_unix)
+    previous: set[Labels] = set()
+    for scrape in scrapes:
+        ts = round((start_unix + scrape.time) * 1000)
+        current = parse_exposition(scrape.body, target) if scrape.body is not None else {}
+        for labels, value in current.items():
+            out.add(labels, ts, value)
+        for labels in previous - current.keys():
+            out.add(labels, ts, STALE_NAN)
+        out.add(_series_labels("up", {}, target), ts, 1.0 if scrape.ok else 0.0)
+        out.add(_series_labels("scrape_samples_scraped", {}, target), ts, float(len(current)))
+        previous = set(current)
+    return out

@@ -1,0 +1,219 @@
+"""Scenario files: traffic, faults and expectations, as data (design.md, decision 7).
+
+YAML is validated by pydantic; every error names the file, the field, its line and what is
+accepted. The same models are the Python API for tests and notebooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator, ValidationInfo
+
+from harness.durations import parse_duration
+from harness.errors import ScenarioError
+from harness.yaml_lines import compose, line_of
+from sim.specs import FaultKind, FaultSpec, ServerSpec, TrafficSpec, WorldSpec
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+DEFAULT_START = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)  # a Monday, mid-session
+DEFAULT_RULES = ("../config/prometheus-alerts.yml",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Traffic(_Strict):
+    rate: float = Field(default=10.0, gt=0, le=5000, description="Mean requests per simulated second.")
+    symbols: tuple[str, ...] = Field(default=TrafficSpec.symbols, min_length=1)
+
+
+class Server(_Strict):
+    service_time_median: PositiveSeconds = ServerSpec.service_time_median
+    service_time_sigma: float = Field(default=ServerSpec.service_time_sigma, ge=0, le=3)
+
+
+class _Fault(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)
+    start: Seconds
+    duration: PositiveSeconds
+
+
+class LatencySpike(_Fault):
+    """A dependency slows: every prediction takes ``delay`` longer."""
+
+    kind: Literal["latency_spike"]
+    delay: PositiveSeconds
+
+    def magnitude(self) -> float:
+        return self.delay
+
+
+class ErrorBurst(_Fault):
+    """A fraction ``error_rate`` of predictions fail with a 5xx."""
+
+    kind: Literal["error_burst"]
+    error_rate: float = Field(gt=0, le=1)
+
+    def magnitude(self) -> float:
+        return self.error_rate
+
+
+Fault = Annotated[LatencySpike | ErrorBurst, Field(discriminator="kind")]
+Window = tuple[Seconds, Seconds]
+
+
+class Expectation(_Strict):
+    """An alert fires (and resolves) within windows relative to a fault, or stays silent.
+
+    ``fires_within`` is measured from the fault's start to the alert's firing;
+    ``resolves_within`` from the fault's end to the alert's resolution.
+    """
+
+    alert: str = Field(min_length=1)
+    fault: str | None = None
+    fires_within: Window | None = None
+    resolves_within: Window | None = None
+    silent: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Expectation:
+        if self.silent and (self.fires_within or self.resolves_within or self.fault):
+            raise ValueError("a silent expectation takes no fault, fires_within or resolves_within")
+        if not self.silent and self.fires_within is None:
+            raise ValueError("give fires_within: [min, max] (after the fault starts), or silent: true")
+        if not self.silent and self.fault is None:
+            raise ValueError("fires_within is measured from a fault's start: name the fault")
+        for name, window in (("fires_within", self.fires_within), ("resolves_within", self.resolves_within)):
+            if window and window[0] > window[1]:
+                raise ValueError(f"{name}: min {window[0]}s is after max {window[1]}s")
+        return self
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    duration: PositiveSeconds
+    seed: int = Field(default=0, ge=0)
+    start: dt.datetime = Field(default=DEFAULT_START, description="Wall time of simulated second 0.")
+    scrape_interval: PositiveSeconds = 15.0
+    rules: tuple[str, ...] = Field(default=DEFAULT_RULES, min_length=1,
+                                   description="Rule files, relative to the scenario file.")
+    traffic: Traffic = Traffic()
+    server: Server = Server()
+    faults: tuple[Fault, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    unexpected_alerts: Literal["fail", "ignore"] = "fail"
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get("skip_references"):
+            return self
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+        return self
+
+    def start_unix(self) -> float:
+        return self.start.timestamp()
+
+    def fault(self, name: str) -> LatencySpike | ErrorBurst:
+        return next(f for f in self.faults if f.name == name)
+
+    def world(self, seed: int | None = None) -> WorldSpec:
+        """The simulator's view of this scenario."""
+        return WorldSpec(
+            duration=self.duration,
+            seed=self.seed if seed is None else seed,
+            start_unix=self.start_unix(),
+            scrape_interval=self.scrape_interval,
+            traffic=TrafficSpec(rate=self.traffic.rate, symbols=self.traffic.symbols),
+            server=ServerSpec(self.server.service_time_median, self.server.service_time_sigma),
+            faults=tuple(FaultSpec(f.name, FaultKind(f.kind), f.start, f.duration, f.magnitude())
+                         for f in self.faults),
+        )
+
+
+Loc = tuple[str | int, ...]
+
+
+def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """Checks across fields, each with the location of the field at fault."""
+    problems: list[tuple[Loc, str]] = []
+    names = [f.name for f in scenario.faults]
+    for i, f in enumerate(scenario.faults):
+        if names.index(f.name) != i:
+            problems.append((("faults", i, "name"), f"fault name {f.name!r} is used twice; names must be unique"))
+        if f.start + f.duration > scenario.duration:
+            problems.append((("faults", i, "duration"),
+                             f"fault {f.name!r} ends at {f.start + f.duration:g}s, after the run's {scenario.duration:g}s"))
+    for i, e in enumerate(scenario.expectations):
+        if e.fault is not None and e.fault not in names:
+            problems.append((("expectations", i, "fault"), f"{e.fault!r} names no fault (faults: {names})"))
+    if scenario.start.tzinfo is None:
+        problems.append((("start",), "start must carry a timezone, e.g. 2026-01-05T14:30:00Z"))
+    return problems
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Parse and validate a scenario file; returns it with its folder (rule paths are relative to it)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from exc
+    return parse_scenario(text, str(path)), path.parent
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"{source}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping with at least name and duration")
+    try:
+        scenario = Scenario.model_validate(data, context={"skip_references": True})
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc, text, source)) from exc
+    problems = reference_problems(scenario)
+    if problems:
+        root = compose(text)
+        raise ScenarioError("\n".join(
+            f"{source}:{line_of(root, loc)}: field {_field_name(loc)}: {msg}" for loc, msg in problems
+        ))
+    return scenario
+
+
+def _field_name(loc: Loc) -> str:
+    return ".".join(f"[{s}]" if isinstance(s, int) else str(s) for s in loc).replace(".[", "[") or "(top level)"
+
+
+def _describe(exc: ValidationError, text: str, source: str) -> str:
+    root = compose(text)
+    lines = []
+    for err in exc.errors():
+        loc: Loc = tuple(s for s in err["loc"] if not (isinstance(s, str) and s in _VARIANT_TAGS))
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "union_tag_invalid":
+            loc = (*loc, "kind")
+            message = f"{err['input'].get('kind')!r} is not a fault kind (accepted: {', '.join(_VARIANT_TAGS)})"
+        elif err["type"] == "union_tag_not_found":
+            message = f"a fault needs a kind (accepted: {', '.join(_VARIANT_TAGS)})"
+        elif err["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling and indentation)"
+        line = line_of(root, loc)
+        where = f"{source}:{line}" if line else source
+        lines.append(f"{where}: field {_field_name(loc)}: {message}")
+    return "\n".join(lines)
+
+
+_VARIANT_TAGS = ("latency_spike", "error_burst")

@@ -1,0 +1,95 @@
+"""Expectations against observed alert instances: the verdict of a run. Pure: values in, values out.
+
+Every instance that fired must be claimed by an expectation, or the run fails with an
+"unexpected alert" (unless the scenario says ``unexpected_alerts: ignore``): a suite proves
+that nothing else fires, not only that the right thing does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.alert_state import AlertInstance
+from harness.scenario import Expectation, Scenario
+from sim.records import FaultRecord
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    description: str
+    alert: str
+    passed: bool
+    observed: str
+    fault: str | None = None
+    fired_after: float | None = None  # seconds from the fault's start to firing
+    resolved_after: float | None = None  # seconds from the fault's end to resolution
+    instance: AlertInstance | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    expectations: tuple[ExpectationResult, ...]
+
+
+def _window(w: tuple[float, float]) -> str:
+    return f"[{w[0]:g}s, {w[1]:g}s]"
+
+
+def describe(e: Expectation) -> str:
+    if e.silent:
+        return f"{e.alert} never fires"
+    assert e.fires_within is not None
+    text = f"{e.alert} fires {_window(e.fires_within)} after {e.fault} starts"
+    if e.resolves_within is not None:
+        text += f", resolves {_window(e.resolves_within)} after it ends"
+    return text
+
+
+def _check_silent(e: Expectation, fired: list[AlertInstance]) -> ExpectationResult:
+    mine = [a for a in fired if a.alertname == e.alert]
+    if not mine:
+        return ExpectationResult(describe(e), e.alert, True, "never fired")
+    return ExpectationResult(describe(e), e.alert, False, f"fired at {mine[0].fired_at:g}s", instance=mine[0])
+
+
+def _check_fires(e: Expectation, fault: FaultRecord, fired: list[AlertInstance]) -> ExpectationResult:
+    assert e.fires_within is not None
+    candidates = [a for a in fired if a.alertname == e.alert and a.fired_at is not None and a.fired_at >= fault.start]
+    if not candidates:
+        return ExpectationResult(describe(e), e.alert, False, f"did not fire after {fault.name} started", e.fault)
+    alert = candidates[0]
+    assert alert.fired_at is not None
+    delay = alert.fired_at - fault.start
+    lo, hi = e.fires_within
+    passed = lo <= delay <= hi
+    observed = f"fired {delay:g}s after start"
+    resolved_after = None
+    if e.resolves_within is not None:
+        if alert.resolved_at is None:
+            passed, observed = False, observed + ", never resolved"
+        else:
+            resolved_after = alert.resolved_at - fault.end
+            observed += f", resolved {resolved_after:g}s after end"
+            passed = passed and e.resolves_within[0] <= resolved_after <= e.resolves_within[1]
+    return ExpectationResult(describe(e), e.alert, passed, observed, e.fault, delay, resolved_after, alert)
+
+
+def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertInstance]) -> Verdict:
+    fired = sorted((a for a in instances if a.fired_at is not None), key=lambda a: (a.fired_at, a.alertname))
+    by_name = {f.name: f for f in faults}
+    results = []
+    for e in scenario.expectations:
+        if e.silent:
+            results.append(_check_silent(e, fired))
+        else:
+            assert e.fault is not None
+            results.append(_check_fires(e, by_name[e.fault], fired))
+    if scenario.unexpected_alerts == "fail":
+        claimed = {id(r.instance) for r in results if r.instance is not None}
+        for alert in fired:
+            if id(alert) not in claimed:
+                results.append(ExpectationResult(
+                    f"no other alert fires ({alert.alertname} {dict(alert.labels)})", alert.alertname, False,
+                    f"unexpected: fired at {alert.fired_at:g}s", instance=alert))
+    return Verdict(all(r.passed for r in results), tuple(results))

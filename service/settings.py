@@ -1,0 +1,24 @@
+"""Service settings: one immutable value passed to ``create_app``, never read from globals."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """What an operator can set when starting the prediction service."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_version: str = "logit-0.1.0"
+    admin_token: str | None = Field(
+        default=None,
+        description="Bearer token for /admin; the admin API answers 404 while this is unset.",
+    )
+    sim_clock: bool = Field(
+        default=False,
+        description="Honour X-Sim-Time: latency and timestamps are the simulator's modelled time.",
+    )
+    chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
+    chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
+    chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

@@ -1,0 +1,38 @@
+"""What a simulated run observed: scrapes as they were answered, faults as they happened."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sim.specs import FaultKind
+
+
+@dataclass(frozen=True)
+class Scrape:
+    """One GET /metrics at simulated second ``time``; ``body`` is None when it failed."""
+
+    time: float
+    body: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.body is not None
+
+
+@dataclass(frozen=True)
+class FaultRecord:
+    name: str
+    kind: FaultKind
+    start: float
+    end: float
+    magnitude: float
+
+
+@dataclass
+class SimResult:
+    duration: float
+    scrapes: list[Scrape] = field(default_factory=list)
+    faults: list[FaultRecord] = field(default_factory=list)
+    responses: Counter[str] = field(default_factory=Counter)

@@ -1,0 +1,61 @@
+"""What the simulator is asked to build: plain values, independent of the scenario file format.
+
+The harness parses and validates scenario files and hands the simulator these; the
+simulator never sees YAML and never decides a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FaultKind(str, Enum):
+    LATENCY_SPIKE = "latency_spike"
+    ERROR_BURST = "error_burst"
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A fault switched on at ``start`` for ``duration`` simulated seconds.
+
+    ``magnitude`` is in the fault's own unit: added seconds of latency for a latency spike,
+    the fraction of requests that fail for an error burst.
+    """
+
+    name: str
+    kind: FaultKind
+    start: float
+    duration: float
+    magnitude: float
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class TrafficSpec:
+    """Poisson arrivals of prediction requests."""
+
+    rate: float = 10.0
+    symbols: tuple[str, ...] = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """The server's own work per request, as a log-normal service time."""
+
+    service_time_median: float = 0.002
+    service_time_sigma: float = 0.35
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    duration: float
+    seed: int
+    start_unix: float
+    scrape_interval: float = 15.0
+    traffic: TrafficSpec = field(default_factory=TrafficSpec)
+    server: ServerSpec = field(default_factory=ServerSpec)
+    faults: tuple[FaultSpec, ...] = ()
