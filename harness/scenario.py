@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator, ValidationInfo
 
 from harness.durations import parse_duration
 from harness.errors import ScenarioError
@@ -66,7 +66,15 @@ class ErrorBurst(_Fault):
 
 
 Fault = Annotated[LatencySpike | ErrorBurst, Field(discriminator="kind")]
-Window = tuple[Seconds, Seconds]
+
+
+def _ordered(window: tuple[float, float]) -> tuple[float, float]:
+    if window[0] > window[1]:
+        raise ValueError(f"min {window[0]:g}s is after max {window[1]:g}s: give [min, max]")
+    return window
+
+
+Window = Annotated[tuple[Seconds, Seconds], AfterValidator(_ordered)]
 
 
 class Expectation(_Strict):
@@ -90,9 +98,6 @@ class Expectation(_Strict):
             raise ValueError("give fires_within: [min, max] (after the fault starts), or silent: true")
         if not self.silent and self.fault is None:
             raise ValueError("fires_within is measured from a fault's start: name the fault")
-        for name, window in (("fires_within", self.fires_within), ("resolves_within", self.resolves_within)):
-            if window and window[0] > window[1]:
-                raise ValueError(f"{name}: min {window[0]}s is after max {window[1]}s")
         return self
 
 

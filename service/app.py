@@ -7,6 +7,7 @@ several can live in one process (one per simulated run) without sharing anything
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -40,15 +41,22 @@ def create_app(
     app.state.metrics = metrics
     app.state.chaos = chaos
 
-    def request_clock(request: Request) -> RequestClock:
+    async def request_clock(request: Request) -> RequestClock:
         return request.scope["state"]["clock"]  # type: ignore[no-any-return]
 
-    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
         if settings.admin_token is None:
             raise HTTPException(404, "the admin API is disabled: start the service with an admin token")
         if authorization != f"Bearer {settings.admin_token}":
             raise HTTPException(401, "admin API: missing or wrong bearer token",
                                 headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input back, and a NaN in it makes that a 500.
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(InjectedFault)
     async def _injected(request: Request, exc: InjectedFault) -> JSONResponse:

@@ -1,0 +1,62 @@
+"""The real Prometheus: our remote-write encoding, stale markers, out-of-order writes, cleanup."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import httpx
+import pytest
+
+from harness.binaries import find_binary
+from harness.errors import BinaryNotFound
+from harness.evaluate import query_range
+from harness.prometheus import prometheus_server
+from harness.remote_write import STALE_NAN, write
+
+pytestmark = pytest.mark.prometheus
+T0 = 1_767_623_400  # unix seconds
+
+
+def test_written_samples_read_back_and_a_stale_marker_ends_the_series_at_once() -> None:
+    foo = ((("__name__", "foo"), ("job", "x")), [(T0 * 1000 + i * 15_000, float(i)) for i in range(4)]
+           + [(T0 * 1000 + 60_000, STALE_NAN)])
+    with prometheus_server() as prom, httpx.Client() as client:
+        write(client, prom.url, [foo])
+        result = query_range(client, prom.url, "foo", T0, T0 + 120, 15)
+    # Without the stale marker the last value would be returned for 5 minutes of lookback.
+    assert sorted(result) == [(T0 + i * 15) * 1000 for i in range(4)]
+    assert [v for (_, v), in (result[k] for k in sorted(result))] == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_samples_older_than_the_newest_are_accepted_out_of_order() -> None:
+    with prometheus_server() as prom, httpx.Client() as client:
+        write(client, prom.url, [((("__name__", "late"),), [(T0 * 1000 + 3_600_000, 2.0)])])
+        write(client, prom.url, [((("__name__", "late"),), [(T0 * 1000, 1.0)])])
+        result = query_range(client, prom.url, "late", T0, T0, 15)
+    assert result == {T0 * 1000: [((("__name__", "late"),), 1.0)]}
+
+
+def test_server_is_stopped_and_its_folder_removed_even_when_the_body_raises() -> None:
+    with pytest.raises(RuntimeError), prometheus_server() as prom:
+        pid, folder = prom.process.pid, prom.data_dir.parent
+        raise RuntimeError("boom")
+    assert not folder.exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_interrupt_stops_the_server_too() -> None:
+    with pytest.raises(KeyboardInterrupt), prometheus_server() as prom:
+        process = prom.process
+        os.kill(os.getpid(), signal.SIGINT)
+    assert process.poll() is not None
+
+
+def test_missing_binary_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(BinaryNotFound, match="apt-get install prometheus"):
+        find_binary("prometheus")
+    monkeypatch.setenv("ALERTDRILL_PROMTOOL", "/nonexistent/promtool")
+    with pytest.raises(BinaryNotFound, match="ALERTDRILL_PROMTOOL"):
+        find_binary("promtool")

@@ -1,0 +1,55 @@
+"""Scrapes are stored as Prometheus' scrape loop stores them: up, and stale markers."""
+
+from __future__ import annotations
+
+import math
+
+from harness.remote_write import STALE_NAN, is_stale
+from harness.samples import samples_from_scrapes
+from sim.records import Scrape
+
+BODY_AB = "# TYPE a gauge\na 1\n# TYPE b gauge\nb{x=\"1\"} 2\n"
+BODY_A = "# TYPE a gauge\na 3\n"
+
+
+def _by_name(samples, name):  # type: ignore[no-untyped-def]
+    (series,) = [v for k, v in samples.series.items() if dict(k)["__name__"] == name]
+    return series
+
+
+def test_target_labels_and_up_are_added() -> None:
+    s = samples_from_scrapes([Scrape(0, BODY_A)], start_unix=1000)
+    labels = next(k for k in s.series if dict(k)["__name__"] == "a")
+    assert dict(labels) == {"__name__": "a", "instance": "prediction-api:8000", "job": "prediction-api"}
+    assert _by_name(s, "up") == [(1_000_000, 1.0)]
+    assert _by_name(s, "scrape_samples_scraped") == [(1_000_000, 1.0)]
+
+
+def test_a_vanished_series_gets_a_stale_marker_at_that_scrape() -> None:
+    s = samples_from_scrapes([Scrape(0, BODY_AB), Scrape(15, BODY_A)], start_unix=0)
+    b = _by_name(s, "b")
+    assert b[0] == (0, 2.0)
+    assert b[1][0] == 15_000 and is_stale(b[1][1])
+    assert _by_name(s, "a") == [(0, 1.0), (15_000, 3.0)]
+
+
+def test_a_failed_scrape_sets_up_to_zero_and_makes_every_series_stale() -> None:
+    s = samples_from_scrapes([Scrape(0, BODY_AB), Scrape(15, None, "refused"), Scrape(30, BODY_A)], 0)
+    assert [v for _, v in _by_name(s, "up")] == [1.0, 0.0, 1.0]
+    a = _by_name(s, "a")
+    assert is_stale(a[1][1]) and a[2] == (30_000, 3.0)
+    b = _by_name(s, "b")
+    assert len(b) == 2 and is_stale(b[1][1])  # stale once, not again at the next scrape
+    assert [v for _, v in _by_name(s, "scrape_samples_scraped")] == [2.0, 0.0, 1.0]
+
+
+def test_stale_marker_is_the_special_nan_not_any_nan() -> None:
+    assert math.isnan(STALE_NAN) and is_stale(STALE_NAN)
+    assert not is_stale(float("nan"))
+    assert not is_stale(1.0)
+
+
+def test_exported_target_labels_are_kept_under_exported_names() -> None:
+    s = samples_from_scrapes([Scrape(0, '# TYPE a gauge\na{job="other"} 1\n')], 0)
+    labels = dict(next(k for k in s.series if dict(k)["__name__"] == "a"))
+    assert labels["job"] == "prediction-api" and labels["exported_job"] == "other"

@@ -1,0 +1,160 @@
+"""The prediction service: contract, clear 4xx, its own metrics, chaos hooks behind a token."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from harness.binaries import find_binary
+from service import Settings, SimulatedClock, create_app
+from service.model import FEATURES
+from tests.asgi_client import AsgiClient
+
+FEATURES_OK = dict.fromkeys(FEATURES, 0.1)
+SIM = {"X-Sim-Time": "1000.0"}
+ADMIN = {**SIM, "Authorization": "Bearer secret"}
+
+
+@pytest.fixture
+def clients() -> Iterator[list[AsgiClient]]:
+    made: list[AsgiClient] = []
+    yield made
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def client(clients: list[AsgiClient]) -> Callable[..., AsgiClient]:
+    def make(**settings: object) -> AsgiClient:
+        settings.setdefault("sim_clock", True)
+        clock = SimulatedClock() if settings["sim_clock"] else None
+        clients.append(AsgiClient(create_app(Settings(**settings), clock)))  # type: ignore[arg-type]
+        return clients[-1]
+    return make
+
+
+def metric(c: AsgiClient, name: str, **labels: str) -> float:
+    body = c.get("/metrics", headers=SIM).text
+    for family in text_string_to_metric_families(body):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return float(s.value)
+    return 0.0
+
+
+def test_predict_answers_direction_probability_and_confidence(client: Callable[..., AsgiClient]) -> None:
+    c = client()
+    r = c.post("/predict", json={"symbol": "AAPL", "features": FEATURES_OK}, headers=SIM)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["direction"] in ("up", "down")
+    assert 0.5 <= body["confidence"] == max(body["probability"], 1 - body["probability"]) <= 1
+    assert metric(c, "prediction_api_predictions_total", direction=body["direction"]) == 1
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"symbol": "AAPL", "features": {}}, "missing features: order_book_imbalance"),
+    ({"symbol": "AAPL", "features": {**FEATURES_OK, "colour": 1}}, "unknown features: colour"),
+    ({"symbol": "aapl!", "features": FEATURES_OK}, "pattern"),
+    ({"features": FEATURES_OK}, "Field required"),
+    ({"symbol": "AAPL", "features": {**FEATURES_OK, "spread": "wide"}}, "valid number"),
+])
+def test_bad_input_is_a_422_with_a_reason_and_is_counted(body: dict[str, object], reason: str, client: Callable[..., AsgiClient]) -> None:
+    c = client()
+    r = c.post("/predict", json=body, headers=SIM)
+    assert r.status_code == 422
+    assert reason in r.text
+    assert metric(c, "prediction_api_http_requests_total", route="/predict", status="422") == 1
+
+
+def test_non_finite_feature_is_refused(client: Callable[..., AsgiClient]) -> None:
+    c = client()
+    payload = '{"symbol": "AAPL", "features": {' + ", ".join(f'"{f}": NaN' for f in FEATURES) + "}}"
+    r = c.post("/predict", content=payload, headers={**SIM, "Content-Type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_malformed_json_is_a_422(client: Callable[..., AsgiClient]) -> None:
+    r = client().post("/predict", content="{not json", headers={**SIM, "Content-Type": "application/json"})
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({}, "x-sim-time is required"),
+    ({"X-Sim-Time": "soon"}, "not a number"),
+    ({"X-Sim-Time": "-5"}, ">= 0"),
+])
+def test_sim_clock_mode_needs_a_valid_time_header(headers: dict[str, str], reason: str, client: Callable[..., AsgiClient]) -> None:
+    r = client().get("/health", headers=headers)
+    assert r.status_code == 400 and reason in r.text
+
+
+def test_live_mode_ignores_sim_headers(client: Callable[..., AsgiClient]) -> None:
+    c = client(sim_clock=False)
+    assert c.get("/health").json() == {"status": "ok", "model_version": "logit-0.1.0"}
+
+
+def test_latency_is_measured_on_the_simulated_clock(client: Callable[..., AsgiClient]) -> None:
+    c = client(admin_token="secret")
+    c.put("/admin/chaos/spike", json={"delay_seconds": 0.04}, headers=ADMIN)
+    c.post("/predict", json={"symbol": "A", "features": FEATURES_OK},
+           headers={**SIM, "X-Sim-Service-Time": "0.002"})
+    total = metric(c, "prediction_api_http_request_duration_seconds_sum", route="/predict")
+    assert total == pytest.approx(0.042)
+    assert metric(c, "prediction_api_http_request_duration_seconds_bucket", route="/predict", le="0.025") == 0
+    assert metric(c, "prediction_api_http_request_duration_seconds_bucket", route="/predict", le="0.05") == 1
+
+
+def test_admin_api_is_disabled_without_a_token_in_settings(client: Callable[..., AsgiClient]) -> None:
+    r = client().put("/admin/chaos/x", json={"error_rate": 1}, headers=ADMIN)
+    assert r.status_code == 404 and "disabled" in r.text
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer wrong", "secret"])
+def test_admin_api_refuses_a_missing_or_wrong_token(auth: str | None, client: Callable[..., AsgiClient]) -> None:
+    headers = {**SIM, **({"Authorization": auth} if auth else {})}
+    r = client(admin_token="secret").put("/admin/chaos/x", json={"error_rate": 1}, headers=headers)
+    assert r.status_code == 401
+
+
+def test_error_chaos_fails_the_chosen_fraction_with_503_and_is_counted(client: Callable[..., AsgiClient]) -> None:
+    c = client(admin_token="secret", chaos_seed=1)
+    assert c.put("/admin/chaos/burst", json={"error_rate": 0.5}, headers=ADMIN).status_code == 200
+    statuses = [c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code
+                for _ in range(200)]
+    assert set(statuses) == {200, 503}
+    assert 70 <= statuses.count(503) <= 130
+    assert metric(c, "prediction_api_http_requests_total", route="/predict", status="503") == statuses.count(503)
+    assert c.delete("/admin/chaos/burst", headers=ADMIN).status_code == 200
+    assert c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code == 200
+    assert c.delete("/admin/chaos/burst", headers=ADMIN).status_code == 404
+
+
+def test_chaos_spec_is_validated(client: Callable[..., AsgiClient]) -> None:
+    r = client(admin_token="secret").put("/admin/chaos/x", json={"error_rate": 2}, headers=ADMIN)
+    assert r.status_code == 422
+
+
+def test_chaos_from_settings_is_on_from_the_start(client: Callable[..., AsgiClient]) -> None:
+    c = client(chaos_error_rate=1.0)
+    assert c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code == 503
+
+
+def test_each_app_has_its_own_registry(client: Callable[..., AsgiClient]) -> None:
+    a, b = client(), client()
+    a.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM)
+    assert metric(a, "prediction_api_predictions_total") == 1
+    assert metric(b, "prediction_api_predictions_total") == 0
+
+
+def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(client: Callable[..., AsgiClient]) -> None:
+    c = client()
+    c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM)
+    body = c.get("/metrics", headers=SIM).text
+    assert "_created" not in body
+    proc = subprocess.run([str(find_binary("promtool")), "check", "metrics"], input=body,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
