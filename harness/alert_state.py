@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from harness.errors import DuplicateAlertError
 from harness.rules import AlertingRule
@@ -20,7 +20,7 @@ from harness.rules import AlertingRule
 Labels = tuple[tuple[str, str], ...]
 
 
-class AlertState(str, Enum):
+class AlertState(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
     INACTIVE = "inactive"

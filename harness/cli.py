@@ -34,8 +34,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings(sim_clock=args.sim_clock, admin_token=args.admin_token, chaos_seed=args.chaos_seed)
     clock = SimulatedClock() if args.sim_clock else WallClock()
-    uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False,
-                log_level=args.log_level)
+    uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
     return EXIT_PASSED
 
 

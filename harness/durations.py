@@ -28,7 +28,9 @@ def parse_duration(value: str | float | int) -> float:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if pos != len(text):
-        raise ValueError(f"duration {value!r} is not valid: use a number of seconds or a string like '90s', '5m', '1h30m'")
+        raise ValueError(
+            f"duration {value!r} is not valid: use a number of seconds or a string like '90s', '5m', '1h30m'"
+        )
     return total
 
 

@@ -57,8 +57,9 @@ def _fetch(client: httpx.Client, url: str, expr: str, start: float, end: float, 
         raise QueryError(f"query_range {expr!r} failed: {exc}") from exc
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code != 200 or body.get("status") != "success":
-        raise QueryError(f"query_range {expr!r} answered {response.status_code}: "
-                         f"{body.get('error') or response.text[:300]}")
+        raise QueryError(
+            f"query_range {expr!r} answered {response.status_code}: {body.get('error') or response.text[:300]}"
+        )
     if body["data"]["resultType"] != "matrix":
         raise QueryError(f"query_range {expr!r} returned a {body['data']['resultType']}, not a matrix")
     return body["data"]["result"]  # type: ignore[no-any-return]
@@ -77,10 +78,13 @@ def evaluate_groups(
         times = evaluation_times(group.interval, window.duration)
         for rule in group.rules:
             if isinstance(rule, RecordingRule):
-                raise RuleFileError(f"{group.source}: group {group.name!r}: recording rule {rule.record!r}: "
-                                    "recording rules are not evaluated by this version of alertdrill")
-            results = query_range(client, url, rule.expr, window.start_unix + times[0],
-                                  window.start_unix + times[-1], group.interval)
+                raise RuleFileError(
+                    f"{group.source}: group {group.name!r}: recording rule {rule.record!r}: "
+                    "recording rules are not evaluated by this version of alertdrill"
+                )
+            results = query_range(
+                client, url, rule.expr, window.start_unix + times[0], window.start_unix + times[-1], group.interval
+            )
             steps = ((t, results.get(round((window.start_unix + t) * 1000), [])) for t in times)
             timelines.append(run_state_machine(rule, steps))
             if on_rule is not None:

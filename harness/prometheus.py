@@ -89,7 +89,9 @@ def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess
                 "--storage.tsdb.retention.time=3650d",
                 "--log.level=warn",
             ],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us, not it; we stop it ourselves
         )
 

@@ -18,8 +18,12 @@ from harness.samples import SampleSet
 
 def instance_json(a: AlertInstance) -> dict[str, Any]:
     return {
-        "alertname": a.alertname, "labels": dict(a.labels), "active_at": a.active_at,
-        "fired_at": a.fired_at, "resolved_at": a.resolved_at, "ended_at": a.ended_at,
+        "alertname": a.alertname,
+        "labels": dict(a.labels),
+        "active_at": a.active_at,
+        "fired_at": a.fired_at,
+        "resolved_at": a.resolved_at,
+        "ended_at": a.ended_at,
     }
 
 
@@ -32,8 +36,9 @@ def write_states(path: Path, rows: Iterable[StateRow]) -> None:
         out = csv.writer(f)
         out.writerow(["time", "alertname", "labels", "state", "value"])
         for r in sorted(rows, key=lambda r: (r.time, r.alertname, r.labels)):
-            out.writerow([f"{r.time:g}", r.alertname, json.dumps(dict(r.labels), sort_keys=True),
-                          r.state.value, repr(r.value)])
+            out.writerow(
+                [f"{r.time:g}", r.alertname, json.dumps(dict(r.labels), sort_keys=True), r.state.value, repr(r.value)]
+            )
 
 
 def write_samples_parquet(path: Path, samples: SampleSet) -> None:
@@ -46,14 +51,16 @@ def write_samples_parquet(path: Path, samples: SampleSet) -> None:
         cols["labels"].append(json.dumps(dict(labels), sort_keys=True))
         cols["value"].append(value)
         cols["stale"].append(stale)
-    table = pa.table({
-        "time": pa.array(cols["time"], pa.float64()),
-        "timestamp_ms": pa.array(cols["timestamp_ms"], pa.int64()),
-        "metric": pa.array(cols["metric"], pa.string()).dictionary_encode(),
-        "labels": pa.array(cols["labels"], pa.string()).dictionary_encode(),
-        "value": pa.array(cols["value"], pa.float64()),
-        "stale": pa.array(cols["stale"], pa.bool_()),
-    })
+    table = pa.table(
+        {
+            "time": pa.array(cols["time"], pa.float64()),
+            "timestamp_ms": pa.array(cols["timestamp_ms"], pa.int64()),
+            "metric": pa.array(cols["metric"], pa.string()).dictionary_encode(),
+            "labels": pa.array(cols["labels"], pa.string()).dictionary_encode(),
+            "value": pa.array(cols["value"], pa.float64()),
+            "stale": pa.array(cols["stale"], pa.bool_()),
+        }
+    )
     pq.write_table(table, path, compression="zstd")
 
 

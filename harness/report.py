@@ -29,16 +29,17 @@ def _t(value: float | None) -> str:
 
 
 def summary(result: RunResult) -> str:
-    lines = [f"scenario {result.scenario.name}  seed {result.seed}  "
-             f"{'PASSED' if result.passed else 'FAILED'}"]
+    lines = [f"scenario {result.scenario.name}  seed {result.seed}  {'PASSED' if result.passed else 'FAILED'}"]
     lines.append(f"{'':2}{'result':6}  {'expectation':62}  observed")
     for e in result.verdict.expectations:
         lines.append(f"{'':2}{'ok' if e.passed else 'FAIL':6}  {e.description[:62]:62}  {e.observed}")
     fired = [a for a in result.alerts if a.fired_at is not None]
     lines.append(f"  alerts fired: {len(fired)}")
     for a in fired:
-        lines.append(f"    {a.alertname:24} active {_t(a.active_at):>8}  fired {_t(a.fired_at):>8}  "
-                     f"resolved {_t(a.resolved_at):>8}")
+        lines.append(
+            f"    {a.alertname:24} active {_t(a.active_at):>8}  fired {_t(a.fired_at):>8}  "
+            f"resolved {_t(a.resolved_at):>8}"
+        )
     t = result.timings
     lines.append(
         f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "

@@ -54,10 +54,11 @@ def check_rules(paths: list[Path]) -> None:
         if not path.is_file():
             raise RuleFileError(f"{path}: rule file not found")
     promtool = find_binary("promtool")
-    proc = subprocess.run([str(promtool), "check", "rules", *map(str, paths)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [str(promtool), "check", "rules", *map(str, paths)], capture_output=True, text=True, timeout=60, check=False
+    )
     if proc.returncode != 0:
-        detail = (proc.stderr.strip() or proc.stdout.strip())
+        detail = proc.stderr.strip() or proc.stdout.strip()
         raise RuleFileError(f"promtool check rules rejected {', '.join(map(str, paths))}:\n{detail}")
 
 

@@ -69,13 +69,21 @@ async def simulate_scenario(scenario: Scenario, seed: int, listener: RunListener
     token = secrets.token_urlsafe(16)
     world = scenario.world(seed)
     app = create_app(Settings(sim_clock=True, admin_token=token, chaos_seed=seed), SimulatedClock(world.start_unix))
-    return await simulate(world, httpx.ASGITransport(app=app), admin_token=token,
-                          on_progress=lambda now: listener.simulated(now, world.duration))
+    return await simulate(
+        world,
+        httpx.ASGITransport(app=app),
+        admin_token=token,
+        on_progress=lambda now: listener.simulated(now, world.duration),
+    )
 
 
 def evaluate(
-    samples: SampleSet, groups: list[RuleGroup], window: EvaluationWindow,
-    timings: dict[str, float], listener: RunListener, log_dir: Path | None,
+    samples: SampleSet,
+    groups: list[RuleGroup],
+    window: EvaluationWindow,
+    timings: dict[str, float],
+    listener: RunListener,
+    log_dir: Path | None,
 ) -> list[RuleTimeline]:
     """Write the samples into a fresh Prometheus and evaluate every group there."""
     with prometheus_server(keep_log_in=log_dir) as prom, httpx.Client(timeout=60.0) as client:
@@ -141,8 +149,15 @@ def verdict_json(result: RunResult) -> dict[str, object]:
         ],
         "alerts": [instance_json(a) for a in result.alerts],
         "expectations": [
-            {"expected": e.description, "alert": e.alert, "fault": e.fault, "observed": e.observed,
-             "fired_after": e.fired_after, "resolved_after": e.resolved_after, "passed": e.passed}
+            {
+                "expected": e.description,
+                "alert": e.alert,
+                "fault": e.fault,
+                "observed": e.observed,
+                "fired_after": e.fired_after,
+                "resolved_after": e.resolved_after,
+                "passed": e.passed,
+            }
             for e in result.verdict.expectations
         ],
         "requests": dict(sorted(result.sim.responses.items())),

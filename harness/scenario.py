@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from harness.durations import parse_duration
 from harness.errors import ScenarioError
@@ -108,8 +117,9 @@ class Scenario(_Strict):
     seed: int = Field(default=0, ge=0)
     start: dt.datetime = Field(default=DEFAULT_START, description="Wall time of simulated second 0.")
     scrape_interval: PositiveSeconds = 15.0
-    rules: tuple[str, ...] = Field(default=DEFAULT_RULES, min_length=1,
-                                   description="Rule files, relative to the scenario file.")
+    rules: tuple[str, ...] = Field(
+        default=DEFAULT_RULES, min_length=1, description="Rule files, relative to the scenario file."
+    )
     traffic: Traffic = Traffic()
     server: Server = Server()
     faults: tuple[Fault, ...] = ()
@@ -140,8 +150,7 @@ class Scenario(_Strict):
             scrape_interval=self.scrape_interval,
             traffic=TrafficSpec(rate=self.traffic.rate, symbols=self.traffic.symbols),
             server=ServerSpec(self.server.service_time_median, self.server.service_time_sigma),
-            faults=tuple(FaultSpec(f.name, FaultKind(f.kind), f.start, f.duration, f.magnitude())
-                         for f in self.faults),
+            faults=tuple(FaultSpec(f.name, FaultKind(f.kind), f.start, f.duration, f.magnitude()) for f in self.faults),
         )
 
 
@@ -156,8 +165,13 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
         if names.index(f.name) != i:
             problems.append((("faults", i, "name"), f"fault name {f.name!r} is used twice; names must be unique"))
         if f.start + f.duration > scenario.duration:
-            problems.append((("faults", i, "duration"),
-                             f"fault {f.name!r} ends at {f.start + f.duration:g}s, after the run's {scenario.duration:g}s"))
+            ends = f.start + f.duration
+            problems.append(
+                (
+                    ("faults", i, "duration"),
+                    f"fault {f.name!r} ends at {ends:g}s, after the run's {scenario.duration:g}s",
+                )
+            )
     for i, e in enumerate(scenario.expectations):
         if e.fault is not None and e.fault not in names:
             problems.append((("expectations", i, "fault"), f"{e.fault!r} names no fault (faults: {names})"))
@@ -192,9 +206,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     problems = reference_problems(scenario)
     if problems:
         root = compose(text)
-        raise ScenarioError("\n".join(
-            f"{source}:{line_of(root, loc)}: field {_field_name(loc)}: {msg}" for loc, msg in problems
-        ))
+        raise ScenarioError(
+            "\n".join(f"{source}:{line_of(root, loc)}: field {_field_name(loc)}: {msg}" for loc, msg in problems)
+        )
     return scenario
 
 

@@ -89,7 +89,13 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
         claimed = {id(r.instance) for r in results if r.instance is not None}
         for alert in fired:
             if id(alert) not in claimed:
-                results.append(ExpectationResult(
-                    f"no other alert fires ({alert.alertname} {dict(alert.labels)})", alert.alertname, False,
-                    f"unexpected: fired at {alert.fired_at:g}s", instance=alert))
+                results.append(
+                    ExpectationResult(
+                        f"no other alert fires ({alert.alertname} {dict(alert.labels)})",
+                        alert.alertname,
+                        False,
+                        f"unexpected: fired at {alert.fired_at:g}s",
+                        instance=alert,
+                    )
+                )
     return Verdict(all(r.passed for r in results), tuple(results))

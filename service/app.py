@@ -32,8 +32,9 @@ def create_app(
     exposition = WithoutCreatedSeries(metrics.registry)
     chaos = Chaos.seeded(settings.chaos_seed)
     if settings.chaos_delay_seconds or settings.chaos_error_rate:
-        chaos.set("settings", ChaosSpec(delay_seconds=settings.chaos_delay_seconds,
-                                        error_rate=settings.chaos_error_rate))
+        chaos.set(
+            "settings", ChaosSpec(delay_seconds=settings.chaos_delay_seconds, error_rate=settings.chaos_error_rate)
+        )
         metrics.chaos_faults.labels("settings").set(1)
 
     app = FastAPI(title="HFT Factor Prediction API", version=model.version)
@@ -48,14 +49,14 @@ def create_app(
         if settings.admin_token is None:
             raise HTTPException(404, "the admin API is disabled: start the service with an admin token")
         if authorization != f"Bearer {settings.admin_token}":
-            raise HTTPException(401, "admin API: missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, "admin API: missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input back, and a NaN in it makes that a 500.
-        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(InjectedFault)
@@ -63,13 +64,17 @@ def create_app(
         return JSONResponse({"detail": f"injected fault: {exc}"}, status_code=503)
 
     @app.post("/predict", response_model=PredictResponse)
-    async def predict(body: PredictRequest,
-                      clock: Annotated[RequestClock, Depends(request_clock)]) -> PredictResponse:
+    async def predict(body: PredictRequest, clock: Annotated[RequestClock, Depends(request_clock)]) -> PredictResponse:
         await chaos.apply(clock)
         p = model.predict(body.features)
         metrics.predictions.labels(p.direction).inc()
-        return PredictResponse(symbol=body.symbol, direction=p.direction, probability=p.probability,
-                               confidence=p.confidence, model_version=model.version)
+        return PredictResponse(
+            symbol=body.symbol,
+            direction=p.direction,
+            probability=p.probability,
+            confidence=p.confidence,
+            model_version=model.version,
+        )
 
     @app.get("/health", response_model=Health)
     async def health() -> Health:

@@ -5,6 +5,13 @@ from sim.specs import FaultKind, FaultSpec, ServerSpec, TrafficSpec, WorldSpec
 from sim.world import simulate
 
 __all__ = [
-    "FaultKind", "FaultRecord", "FaultSpec", "Scrape", "ServerSpec", "SimResult", "TrafficSpec",
-    "WorldSpec", "simulate",
+    "FaultKind",
+    "FaultRecord",
+    "FaultSpec",
+    "Scrape",
+    "ServerSpec",
+    "SimResult",
+    "TrafficSpec",
+    "WorldSpec",
+    "simulate",
 ]

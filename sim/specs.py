@@ -7,10 +7,10 @@ simulator never sees YAML and never decides a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class FaultKind(str, Enum):
+class FaultKind(StrEnum):
     LATENCY_SPIKE = "latency_spike"
     ERROR_BURST = "error_burst"
 

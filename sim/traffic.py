@@ -14,8 +14,14 @@ from sim.records import SimResult
 from sim.specs import ServerSpec, TrafficSpec
 
 FEATURES = (
-    "order_book_imbalance", "momentum_short", "momentum_long", "volatility",
-    "spread", "volume_ratio", "trade_flow", "mean_reversion",
+    "order_book_imbalance",
+    "momentum_short",
+    "momentum_long",
+    "volatility",
+    "spread",
+    "volume_ratio",
+    "trade_flow",
+    "mean_reversion",
 )
 
 

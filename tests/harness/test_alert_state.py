@@ -95,4 +95,6 @@ def test_state_rows_record_pending_and_firing_with_the_value() -> None:
     steps = [(0.0, [(A, 0.5)]), (15.0, [(A, 0.7)]), (30.0, [])]
     rows = run_state_machine(rule(15), steps).rows
     assert [(r.time, r.state, r.value) for r in rows] == [
-        (0.0, AlertState.PENDING, 0.5), (15.0, AlertState.FIRING, 0.7)]
+        (0.0, AlertState.PENDING, 0.5),
+        (15.0, AlertState.FIRING, 0.7),
+    ]

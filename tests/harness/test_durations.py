@@ -3,9 +3,18 @@ import pytest
 from harness.durations import format_duration, parse_duration
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90), ("5m", 300), ("1h30m", 5400), ("40ms", 0.04), ("1d", 86400), (12, 12), (2.5, 2.5),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("40ms", 0.04),
+        ("1d", 86400),
+        (12, 12),
+        (2.5, 2.5),
+    ],
+)
 def test_parse(text: str | float, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
 

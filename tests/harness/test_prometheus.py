@@ -19,14 +19,16 @@ T0 = 1_767_623_400  # unix seconds
 
 
 def test_written_samples_read_back_and_a_stale_marker_ends_the_series_at_once() -> None:
-    foo = ((("__name__", "foo"), ("job", "x")), [(T0 * 1000 + i * 15_000, float(i)) for i in range(4)]
-           + [(T0 * 1000 + 60_000, STALE_NAN)])
+    foo = (
+        (("__name__", "foo"), ("job", "x")),
+        [(T0 * 1000 + i * 15_000, float(i)) for i in range(4)] + [(T0 * 1000 + 60_000, STALE_NAN)],
+    )
     with prometheus_server() as prom, httpx.Client() as client:
         write(client, prom.url, [foo])
         result = query_range(client, prom.url, "foo", T0, T0 + 120, 15)
     # Without the stale marker the last value would be returned for 5 minutes of lookback.
     assert sorted(result) == [(T0 + i * 15) * 1000 for i in range(4)]
-    assert [v for (_, v), in (result[k] for k in sorted(result))] == [0.0, 1.0, 2.0, 3.0]
+    assert [v for ((_, v),) in (result[k] for k in sorted(result))] == [0.0, 1.0, 2.0, 3.0]
 
 
 def test_samples_older_than_the_newest_are_accepted_out_of_order() -> None:

@@ -8,7 +8,7 @@ from harness.remote_write import STALE_NAN, is_stale
 from harness.samples import samples_from_scrapes
 from sim.records import Scrape
 
-BODY_AB = "# TYPE a gauge\na 1\n# TYPE b gauge\nb{x=\"1\"} 2\n"
+BODY_AB = '# TYPE a gauge\na 1\n# TYPE b gauge\nb{x="1"} 2\n'
 BODY_A = "# TYPE a gauge\na 3\n"
 
 

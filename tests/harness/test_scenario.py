@@ -71,7 +71,8 @@ def test_unknown_field_is_refused() -> None:
 
 def test_expectation_naming_a_missing_fault_points_at_it() -> None:
     assert "scn.yaml:12: field expectations[0].fault: 'spik' names no fault" in _error(
-        GOOD.replace("fault: spike", "fault: spik"))
+        GOOD.replace("fault: spike", "fault: spik")
+    )
 
 
 def test_fault_past_the_end_of_the_run() -> None:
@@ -79,7 +80,8 @@ def test_fault_past_the_end_of_the_run() -> None:
 
 
 def test_window_upside_down() -> None:
-    assert "scn.yaml:13: field expectations[0].fires_within: min 240s is after max 120s" in _error(GOOD.replace("[2m, 4m]", "[4m, 2m]"))
+    message = _error(GOOD.replace("[2m, 4m]", "[4m, 2m]"))
+    assert "scn.yaml:13: field expectations[0].fires_within: min 240s is after max 120s" in message
 
 
 def test_silent_with_a_window_is_contradictory() -> None:

@@ -19,10 +19,20 @@ def alertdrill(tmp_path: Path, *args: str, env: dict[str, str] | None = None) ->
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     full_env = {**os.environ, "TMPDIR": str(tmp), **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
-                          env=full_env, cwd=REPO, timeout=600, check=False)
-    leaked = [p for p in Path("/proc").glob("[0-9]*/cmdline")
-              if str(tmp) in p.read_bytes().decode(errors="replace")] if Path("/proc").exists() else []
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
+    leaked = (
+        [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(tmp) in p.read_bytes().decode(errors="replace")]
+        if Path("/proc").exists()
+        else []
+    )
     assert leaked == [], f"processes left running: {leaked}"
     assert list(tmp.iterdir()) == [], "temporary folders left behind"
     return proc

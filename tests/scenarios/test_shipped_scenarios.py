@@ -46,10 +46,19 @@ def test_run_folder_holds_the_record(shipped_run) -> None:  # type: ignore[no-un
     result = shipped_run("latency_spike")
     folder = result.out_dir
     verdict = json.loads((folder / "verdict.json").read_text())
-    assert {"scenario", "seed", "passed", "faults", "alerts", "expectations",
-            "simulated_seconds", "wall_seconds"} <= verdict.keys()
-    assert verdict["faults"] == [{"name": "slow-dependency", "kind": "latency_spike", "start": 600.0,
-                                  "end": 900.0, "magnitude": 0.04}]
+    assert {
+        "scenario",
+        "seed",
+        "passed",
+        "faults",
+        "alerts",
+        "expectations",
+        "simulated_seconds",
+        "wall_seconds",
+    } <= verdict.keys()
+    assert verdict["faults"] == [
+        {"name": "slow-dependency", "kind": "latency_spike", "start": 600.0, "end": 900.0, "magnitude": 0.04}
+    ]
     alert = verdict["alerts"][0]
     assert alert["alertname"] == "HighLatency" and alert["fired_at"] == result.alerts[0].fired_at
     states = (folder / "states.csv").read_text().splitlines()

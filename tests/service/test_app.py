@@ -33,6 +33,7 @@ def client(clients: list[AsgiClient]) -> Callable[..., AsgiClient]:
         clock = SimulatedClock() if settings["sim_clock"] else None
         clients.append(AsgiClient(create_app(Settings(**settings), clock)))  # type: ignore[arg-type]
         return clients[-1]
+
     return make
 
 
@@ -55,14 +56,19 @@ def test_predict_answers_direction_probability_and_confidence(client: Callable[.
     assert metric(c, "prediction_api_predictions_total", direction=body["direction"]) == 1
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    ({"symbol": "AAPL", "features": {}}, "missing features: order_book_imbalance"),
-    ({"symbol": "AAPL", "features": {**FEATURES_OK, "colour": 1}}, "unknown features: colour"),
-    ({"symbol": "aapl!", "features": FEATURES_OK}, "pattern"),
-    ({"features": FEATURES_OK}, "Field required"),
-    ({"symbol": "AAPL", "features": {**FEATURES_OK, "spread": "wide"}}, "valid number"),
-])
-def test_bad_input_is_a_422_with_a_reason_and_is_counted(body: dict[str, object], reason: str, client: Callable[..., AsgiClient]) -> None:
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"symbol": "AAPL", "features": {}}, "missing features: order_book_imbalance"),
+        ({"symbol": "AAPL", "features": {**FEATURES_OK, "colour": 1}}, "unknown features: colour"),
+        ({"symbol": "aapl!", "features": FEATURES_OK}, "pattern"),
+        ({"features": FEATURES_OK}, "Field required"),
+        ({"symbol": "AAPL", "features": {**FEATURES_OK, "spread": "wide"}}, "valid number"),
+    ],
+)
+def test_bad_input_is_a_422_with_a_reason_and_is_counted(
+    body: dict[str, object], reason: str, client: Callable[..., AsgiClient]
+) -> None:
     c = client()
     r = c.post("/predict", json=body, headers=SIM)
     assert r.status_code == 422
@@ -82,12 +88,17 @@ def test_malformed_json_is_a_422(client: Callable[..., AsgiClient]) -> None:
     assert r.status_code == 422
 
 
-@pytest.mark.parametrize(("headers", "reason"), [
-    ({}, "x-sim-time is required"),
-    ({"X-Sim-Time": "soon"}, "not a number"),
-    ({"X-Sim-Time": "-5"}, ">= 0"),
-])
-def test_sim_clock_mode_needs_a_valid_time_header(headers: dict[str, str], reason: str, client: Callable[..., AsgiClient]) -> None:
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "x-sim-time is required"),
+        ({"X-Sim-Time": "soon"}, "not a number"),
+        ({"X-Sim-Time": "-5"}, ">= 0"),
+    ],
+)
+def test_sim_clock_mode_needs_a_valid_time_header(
+    headers: dict[str, str], reason: str, client: Callable[..., AsgiClient]
+) -> None:
     r = client().get("/health", headers=headers)
     assert r.status_code == 400 and reason in r.text
 
@@ -100,8 +111,7 @@ def test_live_mode_ignores_sim_headers(client: Callable[..., AsgiClient]) -> Non
 def test_latency_is_measured_on_the_simulated_clock(client: Callable[..., AsgiClient]) -> None:
     c = client(admin_token="secret")
     c.put("/admin/chaos/spike", json={"delay_seconds": 0.04}, headers=ADMIN)
-    c.post("/predict", json={"symbol": "A", "features": FEATURES_OK},
-           headers={**SIM, "X-Sim-Service-Time": "0.002"})
+    c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers={**SIM, "X-Sim-Service-Time": "0.002"})
     total = metric(c, "prediction_api_http_request_duration_seconds_sum", route="/predict")
     assert total == pytest.approx(0.042)
     assert metric(c, "prediction_api_http_request_duration_seconds_bucket", route="/predict", le="0.025") == 0
@@ -123,8 +133,9 @@ def test_admin_api_refuses_a_missing_or_wrong_token(auth: str | None, client: Ca
 def test_error_chaos_fails_the_chosen_fraction_with_503_and_is_counted(client: Callable[..., AsgiClient]) -> None:
     c = client(admin_token="secret", chaos_seed=1)
     assert c.put("/admin/chaos/burst", json={"error_rate": 0.5}, headers=ADMIN).status_code == 200
-    statuses = [c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code
-                for _ in range(200)]
+    statuses = [
+        c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code for _ in range(200)
+    ]
     assert set(statuses) == {200, 503}
     assert 70 <= statuses.count(503) <= 130
     assert metric(c, "prediction_api_http_requests_total", route="/predict", status="503") == statuses.count(503)
@@ -155,6 +166,7 @@ def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(clie
     c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM)
     body = c.get("/metrics", headers=SIM).text
     assert "_created" not in body
-    proc = subprocess.run([str(find_binary("promtool")), "check", "metrics"], input=body,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(find_binary("promtool")), "check", "metrics"], input=body, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -13,8 +13,7 @@ SPIKE = FaultSpec("spike", FaultKind.LATENCY_SPIKE, start=60, duration=60, magni
 
 
 def run(seed: int, faults: tuple[FaultSpec, ...] = (SPIKE,)) -> SimResult:
-    spec = WorldSpec(duration=180, seed=seed, start_unix=1_767_623_400, traffic=TrafficSpec(rate=5),
-                     faults=faults)
+    spec = WorldSpec(duration=180, seed=seed, start_unix=1_767_623_400, traffic=TrafficSpec(rate=5), faults=faults)
     app = create_app(Settings(sim_clock=True, admin_token="t", chaos_seed=seed), SimulatedClock())
     return asyncio.run(simulate(spec, httpx.ASGITransport(app=app), admin_token="t"))
 
@@ -47,8 +46,11 @@ def test_fault_is_recorded_when_it_happened_and_slows_requests_only_meanwhile() 
 
     def slow_count(body: str | None) -> float:
         assert body is not None
-        line = next(x for x in body.splitlines()
-                    if x.startswith('prediction_api_http_request_duration_seconds_count{route="/predict"}'))
+        line = next(
+            x
+            for x in body.splitlines()
+            if x.startswith('prediction_api_http_request_duration_seconds_count{route="/predict"}')
+        )
         bucket = next(x for x in body.splitlines() if 'le="0.025",route="/predict"' in x)
         return float(line.split()[-1]) - float(bucket.split()[-1])
 
