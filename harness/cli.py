@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.errors import AlertdrillError
+from harness.errors import AlertdrillError, ConfigurationError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,6 +25,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run_scenario(scenario, base_dir, seed=seed, out_dir=out, listener=listener)
     print(summary(result))
     return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def _cmd_suite(args: argparse.Namespace) -> int:
+    from harness.suite import SuiteEntry, exit_code, run_suite, suite_table
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise ConfigurationError(f"{folder}: not a folder of scenario files")
+    out = Path(args.out)
+
+    def done(entry: SuiteEntry, i: int, n: int) -> None:
+        status = "pass" if entry.passed else ("ERROR" if entry.error else "FAIL")
+        print(f"[{i}/{n}] {entry.path.stem}: {status}", file=sys.stderr, flush=True)
+        if entry.error is not None:
+            print(f"  {entry.error}", file=sys.stderr)
+
+    entries = run_suite(folder, out, seed=args.seed, on_done=done)
+    print(suite_table(entries))
+    print(f"run folders and suite.json in {out}")
+    return exit_code(entries)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -48,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     run.set_defaults(func=_cmd_run)
+
+    suite = sub.add_parser("suite", help="run every scenario in a folder and summarise")
+    suite.add_argument("folder", nargs="?", default="scenarios", help="folder of scenario files (default: scenarios)")
+    suite.add_argument("--seed", type=int, help="override every scenario's seed")
+    suite.add_argument("--out", default="runs/suite", help="where the run folders go (default: runs/suite)")
+    suite.set_defaults(func=_cmd_suite)
 
     serve = sub.add_parser("serve", help="run the prediction service under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
