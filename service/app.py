@@ -42,7 +42,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.chaos = chaos
 
-    async def request_clock(request: Request) -> RequestClock:
+    def request_clock(request: Request) -> RequestClock:
         return request.scope["state"]["clock"]  # type: ignore[no-any-return]
 
     async def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -64,17 +64,19 @@ def create_app(
         return JSONResponse({"detail": f"injected fault: {exc}"}, status_code=503)
 
     @app.post("/predict", response_model=PredictResponse)
-    async def predict(body: PredictRequest, clock: Annotated[RequestClock, Depends(request_clock)]) -> PredictResponse:
-        await chaos.apply(clock)
+    async def predict(body: PredictRequest, request: Request) -> Response:
+        await chaos.apply(request_clock(request))
         p = model.predict(body.features)
         metrics.predictions.labels(p.direction).inc()
-        return PredictResponse(
+        answer = PredictResponse(
             symbol=body.symbol,
             direction=p.direction,
             probability=p.probability,
             confidence=p.confidence,
             model_version=model.version,
         )
+        # Serialised here: returning the model would make FastAPI validate it a second time.
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.get("/health", response_model=Health)
     async def health() -> Health:

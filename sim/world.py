@@ -32,8 +32,8 @@ async def simulate(
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``."""
     env = simpy.Environment()
     result = SimResult(duration=spec.duration)
-    async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30.0) as client:
-        gateway = ServiceGateway(env, client, spec.start_unix, admin_token)
+    async with transport:
+        gateway = ServiceGateway(env, transport, httpx.URL(base_url), spec.start_unix, admin_token)
         env.process(scraper(env, gateway, spec.scrape_interval, result))
         env.process(clients(env, gateway, spec.traffic, spec.server, stream(spec.seed, "traffic"), result))
         for fault in spec.faults:

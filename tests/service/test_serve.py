@@ -18,9 +18,21 @@ from service.model import FEATURES
 def served() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--sim-clock",
-         "--admin-token", "t", "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--sim-clock",
+            "--admin-token",
+            "t",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -41,8 +53,7 @@ def served() -> Iterator[str]:
 
 def test_serve_answers_over_loopback_on_the_simulated_clock(served: str) -> None:
     sim = {"X-Sim-Time": "1000", "X-Sim-Service-Time": "0.003"}
-    r = httpx.post(f"{served}/predict", json={"symbol": "AAPL", "features": dict.fromkeys(FEATURES, 0.0)},
-                   headers=sim)
+    r = httpx.post(f"{served}/predict", json={"symbol": "AAPL", "features": dict.fromkeys(FEATURES, 0.0)}, headers=sim)
     assert r.status_code == 200 and r.json()["probability"] == pytest.approx(0.5)
     metrics = httpx.get(f"{served}/metrics", headers=sim).text
     assert 'prediction_api_http_request_duration_seconds_sum{route="/predict"} 0.003' in metrics
