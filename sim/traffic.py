@@ -9,20 +9,10 @@ from typing import Any
 
 import simpy
 
+from service.model import FEATURES  # the service's contract: the factors it predicts from
 from sim.gateway import ServiceGateway
 from sim.records import SimResult
 from sim.specs import ServerSpec, TrafficSpec
-
-FEATURES = (
-    "order_book_imbalance",
-    "momentum_short",
-    "momentum_long",
-    "volatility",
-    "spread",
-    "volume_ratio",
-    "trade_flow",
-    "mean_reversion",
-)
 
 
 def clients(
