@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from harness.errors import DuplicateAlertError
 from harness.rules import AlertingRule
+from harness.templates import TemplateData, TemplateUnsupported, expand
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -42,6 +43,7 @@ class AlertInstance:
     ended_at: float | None = None
     state: AlertState = AlertState.PENDING
     value: float = 0.0
+    annotations: Labels = ()
     keep_firing_since: float | None = None
 
 
@@ -52,6 +54,7 @@ class StateRow:
     labels: Labels
     state: AlertState
     value: float
+    active_at: float
 
 
 @dataclass
@@ -61,34 +64,68 @@ class RuleTimeline:
     rows: list[StateRow] = field(default_factory=list)
 
 
-def alert_labels(rule: AlertingRule, series: Labels) -> Labels:
+def alert_labels(rule: AlertingRule, series: Labels, value: float, context: TemplateContext) -> Labels:
+    """The alert's identity: the series' labels without its name, the rule's (expanded) labels, alertname.
+
+    As in Prometheus' label builder, a label whose expanded value is empty is removed.
+    """
     merged = {k: v for k, v in series if k != "__name__"}
-    merged.update(rule.labels)
+    if rule.labels:
+        data = context.data(series, value)
+        for key, template in rule.labels:
+            merged[key] = expand(template, data)
     merged["alertname"] = rule.name
-    return tuple(sorted(merged.items()))
+    return tuple(sorted((k, v) for k, v in merged.items() if v != ""))
+
+
+def render_annotations(rule: AlertingRule, series: Labels, value: float, context: TemplateContext) -> Labels:
+    """Annotations as Prometheus renders them; one whose template is not supported stays raw."""
+    data = context.data(series, value)
+    out = []
+    for key, template in rule.annotations:
+        try:
+            out.append((key, expand(template, data)))
+        except TemplateUnsupported:
+            out.append((key, template))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """What templates can see besides the sample: external labels and URL from prometheus.yml."""
+
+    external_labels: Labels = ()
+    external_url: str = ""
+
+    def data(self, series: Labels, value: float) -> TemplateData:
+        return TemplateData(dict(series), value, dict(self.external_labels), self.external_url)
 
 
 def run_state_machine(
-    rule: AlertingRule, evaluations: Iterable[tuple[float, list[tuple[Labels, float]]]]
+    rule: AlertingRule,
+    evaluations: Iterable[tuple[float, list[tuple[Labels, float]]]],
+    context: TemplateContext | None = None,
 ) -> RuleTimeline:
     """Apply the rule manager to each (time, query result) in time order."""
+    context = context or TemplateContext()
     timeline = RuleTimeline(rule)
     active: dict[Labels, AlertInstance] = {}
     for now, vector in evaluations:
         seen: set[Labels] = set()
         for series, value in vector:
-            labels = alert_labels(rule, series)
+            labels = alert_labels(rule, series, value, context)
             if labels in seen:
                 raise DuplicateAlertError(
                     f"alert {rule.name!r} at t={now:g}s: the query returned several series that end "
                     f"with the same labels {dict(labels)} once the rule's labels are applied"
                 )
             seen.add(labels)
+            annotations = render_annotations(rule, series, value, context) if rule.annotations else ()
             alert = active.get(labels)
             if alert is not None and alert.state is not AlertState.INACTIVE:
-                alert.value = value
+                alert.value, alert.annotations = value, annotations
                 continue
-            alert = AlertInstance(rule.name, labels, active_at=now, value=value)
+            alert = AlertInstance(rule.name, labels, active_at=now, value=value, annotations=annotations)
             active[labels] = alert
             timeline.instances.append(alert)
         for labels, alert in list(active.items()):
@@ -101,7 +138,7 @@ def run_state_machine(
             if alert.state is AlertState.PENDING and now - alert.active_at >= rule.hold:
                 alert.state = AlertState.FIRING
                 alert.fired_at = now
-            timeline.rows.append(StateRow(now, rule.name, labels, alert.state, alert.value))
+            timeline.rows.append(StateRow(now, rule.name, labels, alert.state, alert.value, alert.active_at))
     return timeline
 
 

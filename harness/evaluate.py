@@ -1,24 +1,31 @@
 """Evaluates rule groups with the real Prometheus engine at the groups' evaluation times.
 
-Each alerting rule's expression is a ``query_range`` whose steps are the group's evaluation
-times; Prometheus evaluates a range query as one instant query per step, which is what the
-rule manager does at each evaluation. The state machine (``alert_state``) then turns the
-results into alert instances. No PromQL is evaluated here.
+Each rule's expression is a ``query_range`` whose steps are its group's evaluation times;
+Prometheus evaluates a range query as one instant query per step, which is what the rule
+manager does at each evaluation. Rules run in group order, and what a rule produces is
+written back before the next rule is evaluated, as the rule manager stores it: a recording
+rule's output series, and for an alerting rule ``ALERTS`` (1 per pending or firing alert,
+with ``alertstate``) and ``ALERTS_FOR_STATE`` (its ``active_at``), each with a stale marker
+at the first evaluation a series is absent. So a rule reading ``ALERTS`` sees a resolved
+alert disappear at once, not five minutes later. No PromQL is evaluated here.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
-from harness.alert_state import Labels, RuleTimeline, run_state_machine
-from harness.errors import QueryError, RuleFileError
+from harness.alert_state import Labels, RuleTimeline, TemplateContext, run_state_machine
+from harness.errors import EngineError, QueryError
+from harness.remote_write import write
 from harness.rules import AlertingRule, RecordingRule, RuleGroup
+from harness.samples import SampleSet, StaleMarking
 
 MAX_POINTS = 10_000  # Prometheus refuses query_range with more than 11,000 points per series
+Vector = list[tuple[Labels, float]]
 
 
 @dataclass(frozen=True)
@@ -27,16 +34,20 @@ class EvaluationWindow:
     duration: float
 
 
+@dataclass
+class Evaluation:
+    timelines: list[RuleTimeline] = field(default_factory=list)
+    derived: SampleSet | None = None  # recording-rule outputs, ALERTS and ALERTS_FOR_STATE as written
+
+
 def evaluation_times(interval: float, duration: float) -> list[float]:
     """Seconds since the run's start at which a group with this interval evaluates."""
     return [k * interval for k in range(math.floor(duration / interval + 1e-9) + 1)]
 
 
-def query_range(
-    client: httpx.Client, url: str, expr: str, start: float, end: float, step: float
-) -> dict[int, list[tuple[Labels, float]]]:
+def query_range(client: httpx.Client, url: str, expr: str, start: float, end: float, step: float) -> dict[int, Vector]:
     """Instant vectors by evaluation time (Unix ms), fetched in chunks Prometheus accepts."""
-    out: dict[int, list[tuple[Labels, float]]] = {}
+    out: dict[int, Vector] = {}
     chunk = step * (MAX_POINTS - 1)
     t = start
     while t <= end + 1e-9:
@@ -65,28 +76,67 @@ def _fetch(client: httpx.Client, url: str, expr: str, start: float, end: float, 
     return body["data"]["result"]  # type: ignore[no-any-return]
 
 
+def recorded(rule: RecordingRule, vector: Vector, at: float) -> dict[Labels, float]:
+    """A recording rule's output: the series renamed and the rule's labels applied."""
+    out: dict[Labels, float] = {}
+    for series, value in vector:
+        merged = {k: v for k, v in series if k != "__name__"}
+        merged.update(rule.labels)
+        merged["__name__"] = rule.record
+        labels = tuple(sorted((k, v) for k, v in merged.items() if v != ""))
+        if labels in out:
+            raise EngineError(
+                f"recording rule {rule.record!r} at t={at:g}s: vector contains metrics with the same "
+                f"labelset after applying rule labels: {dict(labels)}"
+            )
+        out[labels] = value
+    return out
+
+
+def alert_series(timeline: RuleTimeline, times: list[float], start_unix: float) -> list[dict[Labels, float]]:
+    """``ALERTS`` and ``ALERTS_FOR_STATE`` at each evaluation time, as the rule manager writes them."""
+    by_time: dict[float, dict[Labels, float]] = {t: {} for t in times}
+    for row in timeline.rows:
+        labels = dict(row.labels)
+        alerts = {**labels, "__name__": "ALERTS", "alertstate": row.state.value}
+        for_state = {**labels, "__name__": "ALERTS_FOR_STATE"}
+        by_time[row.time][tuple(sorted(alerts.items()))] = 1.0
+        by_time[row.time][tuple(sorted(for_state.items()))] = start_unix + row.active_at
+    return [by_time[t] for t in times]
+
+
 def evaluate_groups(
     client: httpx.Client,
     url: str,
     groups: list[RuleGroup],
     window: EvaluationWindow,
-    on_rule: Callable[[AlertingRule], None] | None = None,
-) -> list[RuleTimeline]:
-    """Every alerting rule of every group, in order, over the run's evaluation times."""
-    timelines = []
+    context: TemplateContext | None = None,
+    on_rule: Callable[[AlertingRule | RecordingRule], None] | None = None,
+) -> Evaluation:
+    """Every rule of every group, in order, over the run's evaluation times, writing outputs back."""
+    result = Evaluation(derived=SampleSet(window.start_unix))
+    assert result.derived is not None
     for group in groups:
         times = evaluation_times(group.interval, window.duration)
+        stamps = [round((window.start_unix + t) * 1000) for t in times]
         for rule in group.rules:
-            if isinstance(rule, RecordingRule):
-                raise RuleFileError(
-                    f"{group.source}: group {group.name!r}: recording rule {rule.record!r}: "
-                    "recording rules are not evaluated by this version of alertdrill"
-                )
-            results = query_range(
+            found = query_range(
                 client, url, rule.expr, window.start_unix + times[0], window.start_unix + times[-1], group.interval
             )
-            steps = ((t, results.get(round((window.start_unix + t) * 1000), [])) for t in times)
-            timelines.append(run_state_machine(rule, steps))
+            vectors = [found.get(ms, []) for ms in stamps]
+            if isinstance(rule, RecordingRule):
+                outputs = [recorded(rule, v, t) for v, t in zip(vectors, times, strict=True)]
+            else:
+                timeline = run_state_machine(rule, zip(times, vectors, strict=True), context)
+                result.timelines.append(timeline)
+                outputs = alert_series(timeline, times, window.start_unix)
+            written = SampleSet(window.start_unix)
+            marking = StaleMarking(written)
+            for ms, output in zip(stamps, outputs, strict=True):
+                marking.observe(ms, output)
+            if written.series:
+                write(client, url, list(written.series.items()))
+                result.derived.series.update(written.series)
             if on_rule is not None:
                 on_rule(rule)
-    return timelines
+    return result

@@ -15,6 +15,7 @@ import yaml
 from harness.binaries import find_binary
 from harness.durations import parse_duration
 from harness.errors import RuleFileError
+from harness.templates import TemplateData, TemplateUnsupported, expand
 
 DEFAULT_EVALUATION_INTERVAL = 15.0
 
@@ -27,6 +28,7 @@ class AlertingRule:
     keep_firing_for: float = 0.0
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
+    raw_annotations: tuple[str, ...] = ()  # annotations whose templates are kept unrendered
 
 
 @dataclass(frozen=True)
@@ -95,17 +97,28 @@ def _parse_rule(raw: dict[str, object], path: Path, group: str) -> AlertingRule 
     if "record" in raw:
         return RecordingRule(str(raw["record"]), str(raw["expr"]), labels)
     name = str(raw["alert"])
+    annotations = _items(raw.get("annotations"))  # type: ignore[arg-type]
+    probe = TemplateData({"__name__": "probe", "instance": "probe:0"}, 1.0)
     for key, value in labels:
-        if "{{" in value:
+        try:
+            expand(value, probe)
+        except TemplateUnsupported as exc:
             raise RuleFileError(
-                f"{path}: group {group!r}, alert {name!r}: label {key}={value!r} uses a template; "
-                "label templates are not evaluated by this version of alertdrill"
-            )
+                f"{path}: group {group!r}, alert {name!r}: label {key}: {exc}; an alert's labels are its "
+                "identity, so alertdrill refuses a label template it cannot expand exactly"
+            ) from exc
+    raw_annotations = []
+    for key, value in annotations:
+        try:
+            expand(value, probe)
+        except TemplateUnsupported:
+            raw_annotations.append(key)
     return AlertingRule(
         name=name,
         expr=str(raw["expr"]),
         hold=parse_duration(raw.get("for", 0)),  # type: ignore[arg-type]
         keep_firing_for=parse_duration(raw.get("keep_firing_for", 0)),  # type: ignore[arg-type]
         labels=labels,
-        annotations=_items(raw.get("annotations")),  # type: ignore[arg-type]
+        annotations=annotations,
+        raw_annotations=tuple(raw_annotations),
     )

@@ -90,7 +90,7 @@ def evaluate(
         with _timed(timings, "write", listener):
             write(client, prom.url, list(samples.series.items()))
         with _timed(timings, "evaluate", listener):
-            return evaluate_groups(client, prom.url, groups, window)
+            return evaluate_groups(client, prom.url, groups, window).timelines
 
 
 async def arun_scenario(

@@ -42,6 +42,24 @@ class SampleSet:
                 yield ts / 1000 - self.start_unix, ts, name, rest, value, is_stale(value)
 
 
+class StaleMarking:
+    """Appends successive snapshots of a set of series, with a stale marker where one vanishes.
+
+    Prometheus does this for a target's scrapes and for each rule's output between evaluations.
+    """
+
+    def __init__(self, out: SampleSet) -> None:
+        self.out = out
+        self.previous: set[Labels] = set()
+
+    def observe(self, timestamp_ms: int, current: dict[Labels, float]) -> None:
+        for labels, value in current.items():
+            self.out.add(labels, timestamp_ms, value)
+        for labels in self.previous - current.keys():
+            self.out.add(labels, timestamp_ms, STALE_NAN)
+        self.previous = set(current)
+
+
 def _series_labels(name: str, labels: dict[str, str], target: Labels) -> Labels:
     merged = dict(labels)
     for key, value in target:
@@ -68,15 +86,11 @@ def samples_from_scrapes(
 ) -> SampleSet:
     target: Labels = (("instance", instance), ("job", job))
     out = SampleSet(start_unix)
-    previous: set[Labels] = set()
+    exposed = StaleMarking(out)
     for scrape in scrapes:
         ts = round((start_unix + scrape.time) * 1000)
         current = parse_exposition(scrape.body, target) if scrape.body is not None else {}
-        for labels, value in current.items():
-            out.add(labels, ts, value)
-        for labels in previous - current.keys():
-            out.add(labels, ts, STALE_NAN)
+        exposed.observe(ts, current)
         out.add(_series_labels("up", {}, target), ts, 1.0 if scrape.ok else 0.0)
         out.add(_series_labels("scrape_samples_scraped", {}, target), ts, float(len(current)))
-        previous = set(current)
     return out
