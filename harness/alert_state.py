@@ -55,6 +55,7 @@ class StateRow:
     state: AlertState
     value: float
     active_at: float
+    annotations: Labels = ()
 
 
 @dataclass
@@ -138,7 +139,9 @@ def run_state_machine(
             if alert.state is AlertState.PENDING and now - alert.active_at >= rule.hold:
                 alert.state = AlertState.FIRING
                 alert.fired_at = now
-            timeline.rows.append(StateRow(now, rule.name, labels, alert.state, alert.value, alert.active_at))
+            timeline.rows.append(
+                StateRow(now, rule.name, labels, alert.state, alert.value, alert.active_at, alert.annotations)
+            )
     return timeline
 
 

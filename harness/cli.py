@@ -47,6 +47,67 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     return exit_code(entries)
 
 
+def _timestamp(text: str) -> float:
+    """Unix seconds or an RFC 3339 time with a timezone."""
+    import datetime as dt
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither Unix seconds nor an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a timezone, e.g. 2026-01-05T14:30:00Z")
+    return parsed.timestamp()
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from harness.backtest import backtest, fetch_series, write_backtest
+    from harness.durations import parse_duration
+    from harness.openmetrics import load_openmetrics
+
+    try:
+        interval = parse_duration(args.interval)
+    except ValueError as exc:
+        raise ConfigurationError(f"--interval: {exc}") from None
+    if args.from_prometheus:
+        if args.start is None or args.end is None or not args.match:
+            raise ConfigurationError("--from-prometheus needs --match SELECTOR, --start and --end")
+        samples = fetch_series(args.from_prometheus, args.match, args.start, args.end)
+    else:
+        samples = load_openmetrics(Path(args.series))
+    out = Path(args.out)
+    result = backtest([Path(p) for p in args.rules], samples, args.start, args.end, interval, log_dir=out)
+    write_backtest(result, out)
+    alerts = [a for t in result.evaluation.timelines for a in t.instances]
+    fired = [a for a in alerts if a.fired_at is not None]
+    print(
+        f"evaluated {len(result.evaluation.timelines)} alerting rules over "
+        f"{result.window.duration / 3600:.2f} h: {len(alerts)} alert instances, {len(fired)} fired"
+    )
+    for a in fired:
+        print(f"  {a.alertname:24} fired {(a.fired_at or 0) + result.window.start_unix:.0f}  {dict(a.labels)}")
+    print(f"alerts.json and states.csv in {out}")
+    return EXIT_FAILED if fired and args.fail_on_firing else EXIT_PASSED
+
+
+def _cmd_crosscheck(args: argparse.Namespace) -> int:
+    from harness.crosscheck import crosscheck_run_folder
+
+    folder = Path(args.run_folder)
+    keep = folder / "crosscheck_test.yml" if args.keep else None
+    check = crosscheck_run_folder(folder, keep_test_file=keep)
+    print(check.output)
+    print(
+        f"{'agrees' if check.passed else 'DISAGREES'}: promtool compared {check.checks} "
+        f"(evaluation time, alert) pairs with alertdrill's timeline" + (f"; test file: {keep}" if keep else "")
+    )
+    return EXIT_PASSED if check.passed else EXIT_FAILED
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -74,6 +135,24 @@ def parser() -> argparse.ArgumentParser:
     suite.add_argument("--seed", type=int, help="override every scenario's seed")
     suite.add_argument("--out", default="runs/suite", help="where the run folders go (default: runs/suite)")
     suite.set_defaults(func=_cmd_suite)
+
+    bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")
+    bt.add_argument("--rules", nargs="+", required=True, metavar="FILE", help="rule files")
+    source = bt.add_mutually_exclusive_group(required=True)
+    source.add_argument("--series", metavar="FILE.om", help="OpenMetrics text, timestamps in seconds")
+    source.add_argument("--from-prometheus", metavar="URL", help="read the series from a running Prometheus")
+    bt.add_argument("--match", nargs="+", metavar="SELECTOR", help="series to read with --from-prometheus")
+    bt.add_argument("--start", type=_timestamp, help="first evaluation (Unix seconds or RFC 3339)")
+    bt.add_argument("--end", type=_timestamp, help="last evaluation")
+    bt.add_argument("--interval", default="1m", help="evaluation interval of groups that set none (default 1m)")
+    bt.add_argument("--out", required=True, help="folder for alerts.json and states.csv")
+    bt.add_argument("--fail-on-firing", action="store_true", help="exit 1 when any alert fired")
+    bt.set_defaults(func=_cmd_backtest)
+
+    cc = sub.add_parser("crosscheck", help="prove a run folder's alert timeline with promtool test rules")
+    cc.add_argument("run_folder")
+    cc.add_argument("--keep", action="store_true", help="keep the generated test file in the run folder")
+    cc.set_defaults(func=_cmd_crosscheck)
 
     serve = sub.add_parser("serve", help="run the prediction service under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")

@@ -16,14 +16,20 @@ from harness.alert_state import AlertInstance, StateRow
 from harness.samples import SampleSet
 
 
-def instance_json(a: AlertInstance) -> dict[str, Any]:
+def instance_json(a: AlertInstance, offset: float = 0.0) -> dict[str, Any]:
+    """One alert instance; ``offset`` turns run-relative seconds into Unix seconds."""
+
+    def at(t: float | None) -> float | None:
+        return None if t is None else t + offset
+
     return {
         "alertname": a.alertname,
         "labels": dict(a.labels),
-        "active_at": a.active_at,
-        "fired_at": a.fired_at,
-        "resolved_at": a.resolved_at,
-        "ended_at": a.ended_at,
+        "annotations": dict(a.annotations),
+        "active_at": at(a.active_at),
+        "fired_at": at(a.fired_at),
+        "resolved_at": at(a.resolved_at),
+        "ended_at": at(a.ended_at),
     }
 
 
@@ -31,13 +37,19 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
-def write_states(path: Path, rows: Iterable[StateRow]) -> None:
+def write_states(path: Path, rows: Iterable[StateRow], offset: float = 0.0) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["time", "alertname", "labels", "state", "value"])
         for r in sorted(rows, key=lambda r: (r.time, r.alertname, r.labels)):
             out.writerow(
-                [f"{r.time:g}", r.alertname, json.dumps(dict(r.labels), sort_keys=True), r.state.value, repr(r.value)]
+                [
+                    f"{r.time + offset:.3f}".rstrip("0").rstrip("."),
+                    r.alertname,
+                    json.dumps(dict(r.labels), sort_keys=True),
+                    r.state.value,
+                    repr(r.value),
+                ]
             )
 
 
@@ -84,3 +96,19 @@ def write_openmetrics(path: Path, samples: SampleSet) -> None:
                 braces = f"{{{label_text}}}" if label_text else ""
                 f.write(f"{name}{braces} {v} {ts / 1000:.3f}\n")
         f.write("# EOF\n")
+
+
+def read_samples_parquet(path: Path, start_unix: float) -> SampleSet:
+    """The samples of a run folder, stale markers included (their NaN bits survive Parquet)."""
+    table = pq.read_table(path, columns=["timestamp_ms", "metric", "labels", "value"]).to_pydict()
+    out = SampleSet(start_unix)
+    known: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+    for ts, name, labels_json, value in zip(
+        table["timestamp_ms"], table["metric"], table["labels"], table["value"], strict=True
+    ):
+        key = (name, labels_json)
+        labels = known.get(key)
+        if labels is None:
+            labels = known[key] = tuple(sorted({**json.loads(labels_json), "__name__": name}.items()))
+        out.add(labels, ts, value)
+    return out

@@ -65,13 +65,19 @@ def check_rules(paths: list[Path]) -> None:
 
 
 def load_rule_groups(
-    paths: list[Path], default_interval: float = DEFAULT_EVALUATION_INTERVAL, check: bool = True
+    paths: list[Path],
+    default_interval: float = DEFAULT_EVALUATION_INTERVAL,
+    check: bool = True,
+    force_interval: float | None = None,
 ) -> list[RuleGroup]:
+    """Groups in file order; ``force_interval`` evaluates every group at one interval, as promtool does."""
     if check:
         check_rules(paths)
     groups: list[RuleGroup] = []
     for path in paths:
         groups.extend(_parse_file(path, default_interval))
+    if force_interval is not None:
+        groups = [RuleGroup(g.name, force_interval, g.source, g.rules) for g in groups]
     return groups
 
 

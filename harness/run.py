@@ -164,6 +164,7 @@ def verdict_json(result: RunResult) -> dict[str, object]:
         "scrapes": len(result.sim.scrapes),
         "samples": len(result.samples),
         "simulated_seconds": result.scenario.duration,
+        "scrape_interval": result.scenario.scrape_interval,
         "wall_seconds": round(result.timings.get("total", 0.0), 3),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }

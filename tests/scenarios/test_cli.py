@@ -80,3 +80,53 @@ def test_missing_prometheus_exits_2_naming_the_package(tmp_path: Path) -> None:
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert alertdrill(tmp_path, "run").returncode == 2
     assert alertdrill(tmp_path, "explode").returncode == 2
+
+
+@pytest.mark.prometheus
+def test_backtest_over_an_openmetrics_file(tmp_path: Path) -> None:
+    series = tmp_path / "series.om"
+    lines = ["# TYPE up gauge"]
+    lines += [
+        f'up{{job="api",instance="a:1"}} {0 if 300 <= t < 600 else 1} {1_767_623_400 + t}' for t in range(0, 1200, 15)
+    ]
+    series.write_text("\n".join(lines) + "\n# EOF\n")
+    rules = tmp_path / "rules.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 1m\n")
+    out = tmp_path / "out"
+    proc = alertdrill(
+        tmp_path,
+        "backtest",
+        "--rules",
+        str(rules),
+        "--series",
+        str(series),
+        "--interval",
+        "15s",
+        "--out",
+        str(out),
+        "--fail-on-firing",
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (alert,) = json.loads((out / "alerts.json").read_text())["alerts"]
+    assert (alert["active_at"], alert["fired_at"], alert["resolved_at"]) == (
+        1_767_623_700,
+        1_767_623_760,
+        1_767_624_000,
+    )
+    assert (out / "states.csv").read_text().splitlines()[1].startswith("1767623700,Down,")
+
+
+def test_backtest_bad_series_line_names_file_and_line(tmp_path: Path) -> None:
+    series = tmp_path / "bad.om"
+    series.write_text("up 1 100\nup{job=api} 1 115\n")
+    proc = alertdrill(
+        tmp_path,
+        "backtest",
+        "--rules",
+        str(REPO / "config" / "prometheus-alerts.yml"),
+        "--series",
+        str(series),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert proc.returncode == 2 and "bad.om:2" in proc.stderr

@@ -66,3 +66,11 @@ def test_run_folder_holds_the_record(shipped_run) -> None:  # type: ignore[no-un
     assert any(",pending," in row for row in states) and any(",firing," in row for row in states)
     assert (folder / "samples.parquet").stat().st_size > 0
     assert (folder / "samples.om").read_text().endswith("# EOF\n")
+
+
+@pytest.mark.parametrize("name", ["latency_spike", "error_burst", "steady_state"])
+def test_promtool_agrees_with_the_run(shipped_run, name: str) -> None:  # type: ignore[no-untyped-def]
+    from harness.crosscheck import crosscheck_run_folder
+
+    check = crosscheck_run_folder(shipped_run(name).out_dir)
+    assert check.passed, check.output
