@@ -44,6 +44,7 @@ class AlertInstance:
     state: AlertState = AlertState.PENDING
     value: float = 0.0
     annotations: Labels = ()
+    unrendered: tuple[str, ...] = ()  # annotations kept raw: their templates are not supported
     keep_firing_since: float | None = None
 
 
@@ -126,7 +127,9 @@ def run_state_machine(
             if alert is not None and alert.state is not AlertState.INACTIVE:
                 alert.value, alert.annotations = value, annotations
                 continue
-            alert = AlertInstance(rule.name, labels, active_at=now, value=value, annotations=annotations)
+            alert = AlertInstance(
+                rule.name, labels, active_at=now, value=value, annotations=annotations, unrendered=rule.raw_annotations
+            )
             active[labels] = alert
             timeline.instances.append(alert)
         for labels, alert in list(active.items()):

@@ -26,6 +26,11 @@ def instance_json(a: AlertInstance, offset: float = 0.0) -> dict[str, Any]:
         "alertname": a.alertname,
         "labels": dict(a.labels),
         "annotations": dict(a.annotations),
+        **(
+            {"note": f"annotations kept raw, their templates are not supported: {', '.join(a.unrendered)}"}
+            if a.unrendered
+            else {}
+        ),
         "active_at": at(a.active_at),
         "fired_at": at(a.fired_at),
         "resolved_at": at(a.resolved_at),

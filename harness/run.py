@@ -108,7 +108,7 @@ async def arun_scenario(
     started = time.perf_counter()
     paths = rule_paths(scenario, base_dir)
     with _timed(timings, "check rules", listener):
-        groups = load_rule_groups(paths)
+        groups = load_rule_groups(paths, default_interval=scenario.evaluation_interval)
     with _timed(timings, "simulate", listener):
         sim = await simulate_scenario(scenario, seed, listener)
     samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())

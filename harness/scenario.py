@@ -117,6 +117,9 @@ class Scenario(_Strict):
     seed: int = Field(default=0, ge=0)
     start: dt.datetime = Field(default=DEFAULT_START, description="Wall time of simulated second 0.")
     scrape_interval: PositiveSeconds = 15.0
+    evaluation_interval: PositiveSeconds = Field(
+        default=15.0, description="Interval of rule groups that set none (prometheus.yml's global one)."
+    )
     rules: tuple[str, ...] = Field(
         default=DEFAULT_RULES, min_length=1, description="Rule files, relative to the scenario file."
     )

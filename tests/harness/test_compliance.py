@@ -104,3 +104,45 @@ def test_crosscheck_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     check = cc.crosscheck_samples([RULES], input_samples(), T0, 1800, STEP)
     assert not check.passed
     assert "FooHigh" in check.output
+
+
+def test_series_read_back_from_a_running_prometheus_give_the_same_alerts(
+    alerts: dict[str, list[AlertInstance]],
+) -> None:
+    import httpx
+
+    from harness.backtest import fetch_series
+    from harness.prometheus import prometheus_server
+    from harness.remote_write import write
+
+    with prometheus_server() as source, httpx.Client() as client:
+        write(client, source.url, list(input_samples().series.items()))
+        fetched = fetch_series(source.url, ['{__name__="foo"}'], T0 - 1, T0 + 1800, chunk=600)
+    assert len(fetched) == len(input_samples())
+    again = backtest([RULES], fetched, T0, T0 + 1800, interval=STEP)
+    found = {t.rule.name: [_times(a) for a in t.instances] for t in again.evaluation.timelines}
+    assert found == {name: [_times(a) for a in instances] for name, instances in alerts.items()}
+
+
+def test_unsupported_annotation_is_kept_raw_with_a_note(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n- name: g\n  rules:\n  - alert: X\n    expr: foo > 10\n    annotations:\n"
+        "      summary: '{{ if gt $value 1.0 }}big{{ end }}'\n      plain: 'v={{ $value }}'\n"
+    )
+    result = backtest([rules], input_samples(), T0, T0 + 600, interval=STEP)
+    alert = result.evaluation.timelines[0].instances[0]
+    assert dict(alert.annotations) == {"plain": "v=20", "summary": "{{ if gt $value 1.0 }}big{{ end }}"}
+    assert alert.unrendered == ("summary",)
+
+
+def test_label_template_outside_the_subset_is_refused(tmp_path: Path) -> None:
+    from harness.errors import RuleFileError
+
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n- name: g\n  rules:\n  - alert: X\n    expr: foo > 10\n    labels:\n"
+        "      size: '{{ if gt $value 1.0 }}big{{ end }}'\n"
+    )
+    with pytest.raises(RuleFileError, match="label size"):
+        backtest([rules], input_samples(), T0, T0 + 600, interval=STEP)

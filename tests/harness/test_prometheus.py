@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import httpx
 import pytest
 
 from harness.binaries import find_binary
-from harness.errors import BinaryNotFound
+from harness.errors import BinaryNotFound, PrometheusStartError
 from harness.evaluate import query_range
 from harness.prometheus import prometheus_server
 from harness.remote_write import STALE_NAN, write
@@ -62,3 +63,30 @@ def test_missing_binary_names_the_package(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ALERTDRILL_PROMTOOL", "/nonexistent/promtool")
     with pytest.raises(BinaryNotFound, match="ALERTDRILL_PROMTOOL"):
         find_binary("promtool")
+
+
+def test_a_prometheus_that_will_not_start_is_reported_with_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "prometheus"
+    fake.write_text("#!/bin/sh\necho 'err: opening storage failed: disk on fire' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("ALERTDRILL_PROMETHEUS", str(fake))
+    keep = tmp_path / "run"
+    with pytest.raises(PrometheusStartError, match="disk on fire"), prometheus_server(keep_log_in=keep):
+        pass
+    assert "disk on fire" in (keep / "prometheus.log").read_text()
+
+
+def test_duplicate_alert_labels_are_an_error_not_a_silent_pick(tmp_path: Path) -> None:
+    from harness.backtest import backtest
+    from harness.errors import DuplicateAlertError
+    from harness.samples import SampleSet
+
+    samples = SampleSet(T0)
+    for instance in ("a", "b"):
+        samples.add((("__name__", "foo"), ("instance", instance)), T0 * 1000, 1.0)
+    rules = tmp_path / "rules.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: X\n    expr: foo\n    labels: {instance: same}\n")
+    with pytest.raises(DuplicateAlertError, match="same labels"):
+        backtest([rules], samples, T0, T0 + 60, interval=15)
