@@ -13,7 +13,6 @@ alert disappear at once, not five minutes later. No PromQL is evaluated here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,7 +20,7 @@ import httpx
 from harness.alert_state import Labels, RuleTimeline, TemplateContext, run_state_machine
 from harness.errors import EngineError, QueryError
 from harness.remote_write import write
-from harness.rules import AlertingRule, RecordingRule, RuleGroup
+from harness.rules import RecordingRule, RuleGroup
 from harness.samples import SampleSet, StaleMarking
 
 MAX_POINTS = 10_000  # Prometheus refuses query_range with more than 11,000 points per series
@@ -111,7 +110,6 @@ def evaluate_groups(
     groups: list[RuleGroup],
     window: EvaluationWindow,
     context: TemplateContext | None = None,
-    on_rule: Callable[[AlertingRule | RecordingRule], None] | None = None,
 ) -> Evaluation:
     """Every rule of every group, in order, over the run's evaluation times, writing outputs back."""
     result = Evaluation(derived=SampleSet(window.start_unix))
@@ -137,6 +135,4 @@ def evaluate_groups(
             if written.series:
                 write(client, url, list(written.series.items()))
                 result.derived.series.update(written.series)
-            if on_rule is not None:
-                on_rule(rule)
     return result
