@@ -68,12 +68,17 @@ async def simulate_scenario(scenario: Scenario, seed: int, listener: RunListener
     listener = listener or Silent()
     token = secrets.token_urlsafe(16)
     world = scenario.world(seed)
-    app = create_app(Settings(sim_clock=True, admin_token=token, chaos_seed=seed), SimulatedClock(world.start_unix))
+    settings = Settings(sim_clock=True, admin_token=token, chaos_seed=seed, cpu_cores=world.server.workers)
+
+    def start_service() -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=create_app(settings, SimulatedClock(world.start_unix)))
+
     return await simulate(
         world,
-        httpx.ASGITransport(app=app),
+        start_service(),
         admin_token=token,
         on_progress=lambda now: listener.simulated(now, world.duration),
+        restart=start_service,
     )
 
 

@@ -44,14 +44,29 @@ class Traffic(_Strict):
 
 
 class Server(_Strict):
+    workers: int = Field(default=ServerSpec.workers, ge=1, le=256, description="Cores serving requests.")
     service_time_median: PositiveSeconds = ServerSpec.service_time_median
     service_time_sigma: float = Field(default=ServerSpec.service_time_sigma, ge=0, le=3)
+
+
+class Flap(_Strict):
+    """Switch the fault on for ``on_for``, off for ``off_for``, again and again while it lasts.
+
+    (Not ``on``/``off``: YAML 1.1 reads those keys as booleans.)
+    """
+
+    on_for: PositiveSeconds
+    off_for: PositiveSeconds
 
 
 class _Fault(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)
     start: Seconds
     duration: PositiveSeconds
+    flap: Flap | None = None
+
+    def magnitude(self) -> float:
+        return 0.0
 
 
 class LatencySpike(_Fault):
@@ -74,7 +89,33 @@ class ErrorBurst(_Fault):
         return self.error_rate
 
 
-Fault = Annotated[LatencySpike | ErrorBurst, Field(discriminator="kind")]
+class TrafficSurge(_Fault):
+    """Clients send ``multiplier`` times the usual rate."""
+
+    kind: Literal["traffic_surge"]
+    multiplier: float = Field(gt=0, le=100)
+
+    def magnitude(self) -> float:
+        return self.multiplier
+
+
+class CpuHog(_Fault):
+    """A runaway thread in the service burns ``cores`` cores, competing with requests."""
+
+    kind: Literal["cpu_hog"]
+    cores: float = Field(gt=0, le=256)
+
+    def magnitude(self) -> float:
+        return self.cores
+
+
+class ServiceCrash(_Fault):
+    """The service process dies; it is restarted (with fresh state) when the fault ends."""
+
+    kind: Literal["service_crash"]
+
+
+Fault = Annotated[LatencySpike | ErrorBurst | TrafficSurge | CpuHog | ServiceCrash, Field(discriminator="kind")]
 
 
 def _ordered(window: tuple[float, float]) -> tuple[float, float]:
@@ -141,7 +182,7 @@ class Scenario(_Strict):
     def start_unix(self) -> float:
         return self.start.timestamp()
 
-    def fault(self, name: str) -> LatencySpike | ErrorBurst:
+    def fault(self, name: str) -> _Fault:
         return next(f for f in self.faults if f.name == name)
 
     def world(self, seed: int | None = None) -> WorldSpec:
@@ -152,8 +193,19 @@ class Scenario(_Strict):
             start_unix=self.start_unix(),
             scrape_interval=self.scrape_interval,
             traffic=TrafficSpec(rate=self.traffic.rate, symbols=self.traffic.symbols),
-            server=ServerSpec(self.server.service_time_median, self.server.service_time_sigma),
-            faults=tuple(FaultSpec(f.name, FaultKind(f.kind), f.start, f.duration, f.magnitude()) for f in self.faults),
+            server=ServerSpec(self.server.workers, self.server.service_time_median, self.server.service_time_sigma),
+            faults=tuple(
+                FaultSpec(
+                    f.name,
+                    FaultKind(f.kind),
+                    f.start,
+                    f.duration,
+                    f.magnitude(),
+                    f.flap.on_for if f.flap else None,
+                    f.flap.off_for if f.flap else None,
+                )
+                for f in self.faults
+            ),
         )
 
 
@@ -238,4 +290,4 @@ def _describe(exc: ValidationError, text: str, source: str) -> str:
     return "\n".join(lines)
 
 
-_VARIANT_TAGS = ("latency_spike", "error_burst")
+_VARIANT_TAGS = tuple(k.value for k in FaultKind)

@@ -4,6 +4,7 @@
 several can live in one process (one per simulated run) without sharing anything.
 """
 
+import os
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
@@ -13,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from service.chaos import Chaos, ChaosSpec, InjectedFault
 from service.clock import Clock, RequestClock, WallClock
+from service.cpu import CpuAccount
 from service.metrics import WithoutCreatedSeries, create_metrics
 from service.middleware import MeasuredRequests
 from service.model import LogisticModel, default_model
@@ -30,6 +32,8 @@ def create_app(
     model = model or default_model(settings.model_version)
     metrics = create_metrics(CollectorRegistry(auto_describe=True), model.version)
     exposition = WithoutCreatedSeries(metrics.registry)
+    cpu = CpuAccount(clock, settings.cpu_cores or float(os.cpu_count() or 1))
+    metrics.registry.register(cpu)
     chaos = Chaos.seeded(settings.chaos_seed)
     if settings.chaos_delay_seconds or settings.chaos_error_rate:
         chaos.set(
@@ -41,6 +45,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.chaos = chaos
+    app.state.cpu = cpu
 
     def request_clock(request: Request) -> RequestClock:
         return request.scope["state"]["clock"]  # type: ignore[no-any-return]
@@ -91,17 +96,21 @@ def create_app(
         return dict(chaos.faults)
 
     @app.put("/admin/chaos/{name}", dependencies=[Depends(require_admin)])
-    async def set_chaos(name: str, spec: ChaosSpec) -> dict[str, ChaosSpec]:
+    async def set_chaos(name: str, spec: ChaosSpec, request: Request) -> dict[str, ChaosSpec]:
+        if spec.cpu_cores and not clock.simulated:
+            raise HTTPException(422, "cpu_cores is modelled only on a simulated clock; live, load the CPU for real")
         chaos.set(name, spec)
+        cpu.set_hog(chaos.cpu_cores, request_clock(request).now())
         metrics.chaos_faults.labels(name).set(1)
         return dict(chaos.faults)
 
     @app.delete("/admin/chaos/{name}", dependencies=[Depends(require_admin)])
-    async def clear_chaos(name: str) -> dict[str, ChaosSpec]:
+    async def clear_chaos(name: str, request: Request) -> dict[str, ChaosSpec]:
         if not chaos.clear(name):
             raise HTTPException(404, f"no chaos fault named {name!r} is active")
+        cpu.set_hog(chaos.cpu_cores, request_clock(request).now())
         metrics.chaos_faults.labels(name).set(0)
         return dict(chaos.faults)
 
-    app.add_middleware(MeasuredRequests, clock=clock, metrics=metrics)
+    app.add_middleware(MeasuredRequests, clock=clock, metrics=metrics, cpu=cpu)
     return app

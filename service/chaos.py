@@ -22,6 +22,7 @@ class ChaosSpec(BaseModel):
 
     delay_seconds: float = Field(default=0.0, ge=0.0, le=60.0)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    cpu_cores: float = Field(default=0.0, ge=0.0, le=256.0, description="Cores a runaway thread burns.")
 
 
 class InjectedFault(Exception):
@@ -42,6 +43,10 @@ class Chaos:
 
     def clear(self, name: str) -> bool:
         return self.faults.pop(name, None) is not None
+
+    @property
+    def cpu_cores(self) -> float:
+        return sum(f.cpu_cores for f in self.faults.values())
 
     async def apply(self, clock: RequestClock) -> None:
         """Spend the injected delay, then fail the request with the combined probability."""

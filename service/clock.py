@@ -17,6 +17,7 @@ from typing import Protocol
 
 SIM_TIME_HEADER = "x-sim-time"
 SIM_SERVICE_TIME_HEADER = "x-sim-service-time"
+SIM_QUEUE_TIME_HEADER = "x-sim-queue-time"
 
 
 class ClockHeaderError(ValueError):
@@ -36,6 +37,11 @@ class RequestClock(Protocol):
 
     def elapsed(self) -> float:
         """Seconds since the request reached the server: its latency once the handler is done."""
+        ...
+
+    @property
+    def cpu_work(self) -> float:
+        """Modelled CPU seconds this request used (0 live, where the process' own CPU time counts)."""
         ...
 
 
@@ -66,6 +72,10 @@ class LiveRequestClock:
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
 
+    @property
+    def cpu_work(self) -> float:
+        return 0.0
+
 
 class WallClock:
     """Live mode: real time, real waiting."""
@@ -82,9 +92,14 @@ class WallClock:
 class ModelledRequestClock:
     """Simulated mode, one request: starts at the simulator's time and advances only by sleeps."""
 
-    def __init__(self, start: float, already_spent: float = 0.0) -> None:
+    def __init__(self, start: float, queued: float = 0.0, work: float = 0.0) -> None:
         self._start = start
-        self._now = start + already_spent
+        self._now = start + queued + work
+        self._work = work
+
+    @property
+    def cpu_work(self) -> float:
+        return self._work
 
     def now(self) -> float:
         return self._now
@@ -114,8 +129,9 @@ def _header_seconds(headers: Mapping[str, str], name: str, default: float | None
 class SimulatedClock:
     """Simulated mode: each request's clock starts at its ``X-Sim-Time``.
 
-    ``X-Sim-Service-Time`` is modelled time the simulator says the server spent on the request
-    before the handler's own work (queueing and compute in its worker-pool model).
+    ``X-Sim-Queue-Time`` is how long the request waited for a core in the simulator's model of
+    the server, ``X-Sim-Service-Time`` the CPU work it then took; both count in its latency,
+    and the work in the service's CPU time.
     """
 
     simulated = True
@@ -128,6 +144,7 @@ class SimulatedClock:
 
     def for_request(self, headers: Mapping[str, str]) -> RequestClock:
         start = _header_seconds(headers, SIM_TIME_HEADER, None)
-        spent = _header_seconds(headers, SIM_SERVICE_TIME_HEADER, 0.0)
+        queued = _header_seconds(headers, SIM_QUEUE_TIME_HEADER, 0.0)
+        work = _header_seconds(headers, SIM_SERVICE_TIME_HEADER, 0.0)
         self._latest = max(self._latest, start)
-        return ModelledRequestClock(start, spent)
+        return ModelledRequestClock(start, queued, work)

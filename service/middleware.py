@@ -11,16 +11,18 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.clock import Clock, ClockHeaderError
+from service.cpu import CpuAccount
 from service.metrics import ServiceMetrics
 
 UNMATCHED_ROUTE = "unmatched"
 
 
 class MeasuredRequests:
-    def __init__(self, app: ASGIApp, clock: Clock, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, clock: Clock, metrics: ServiceMetrics, cpu: CpuAccount) -> None:
         self.app = app
         self.clock = clock
         self.metrics = metrics
+        self.cpu = cpu
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,6 +49,7 @@ class MeasuredRequests:
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
             self.metrics.latency.labels(route).observe(request_clock.elapsed())
+            self.cpu.add_request(request_clock.cpu_work)
             self._count(scope, route, status)
 
     def _count(self, scope: Scope, route: str, status: int) -> None:

@@ -19,6 +19,9 @@ class Settings(BaseModel):
         default=False,
         description="Honour X-Sim-Time: latency and timestamps are the simulator's modelled time.",
     )
+    cpu_cores: float | None = Field(
+        default=None, gt=0, description="Cores the service may use; default: this machine's count."
+    )
     chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
     chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
     chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

@@ -1,47 +1,95 @@
-"""Fault injectors: each switches a chaos hook of the service on and off over its admin API.
-
-The metrics then move because the service really saw slow or failing requests
-(design.md, decision 3), never because a value was written.
+"""Fault injectors. Each enters at a boundary (design.md, decision 3): the service's chaos
+hooks over its admin API, the traffic the clients send, the server's CPU, or the process
+itself. The metrics then move because the service really saw it, never because a value was
+written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import simpy
 
-from sim.gateway import ServiceGateway
+from sim.gateway import Reply, ServiceGateway
 from sim.records import FaultRecord, SimResult
+from sim.server import ServerModel
 from sim.specs import FaultKind, FaultSpec
+from sim.traffic import TrafficState
 
 
 class FaultInjectionError(RuntimeError):
-    """The service refused a chaos switch: the run would not test what it claims to."""
+    """A fault could not be injected: the run would not test what it claims to."""
 
 
-def _chaos_body(fault: FaultSpec) -> dict[str, float]:
-    if fault.kind is FaultKind.LATENCY_SPIKE:
-        return {"delay_seconds": fault.magnitude}
-    if fault.kind is FaultKind.ERROR_BURST:
-        return {"error_rate": fault.magnitude}
-    raise ValueError(f"fault kind {fault.kind!r} has no chaos switch")
+@dataclass
+class Boundaries:
+    """Everything a fault can act on."""
+
+    env: simpy.Environment
+    gateway: ServiceGateway
+    server: ServerModel
+    traffic: TrafficState
+    restart: Callable[[], httpx.AsyncBaseTransport] | None = None
 
 
-def inject(
-    env: simpy.Environment, gateway: ServiceGateway, fault: FaultSpec, result: SimResult
-) -> Generator[simpy.Event, Any, None]:
+_CHAOS = {
+    FaultKind.LATENCY_SPIKE: "delay_seconds",
+    FaultKind.ERROR_BURST: "error_rate",
+    FaultKind.CPU_HOG: "cpu_cores",
+}
+
+
+def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy.Event, Any, None]:
+    if fault.kind in _CHAOS:
+        reply = yield b.gateway.request(
+            "PUT", f"/admin/chaos/{fault.name}", json={_CHAOS[fault.kind]: fault.magnitude}, admin=True
+        )
+        _check(reply, fault, "switch on")
+        if fault.kind is FaultKind.CPU_HOG:
+            b.env.process(b.server.hog(fault.magnitude, until))
+    elif fault.kind is FaultKind.TRAFFIC_SURGE:
+        b.traffic.multiplier *= fault.magnitude
+    elif fault.kind is FaultKind.SERVICE_CRASH:
+        if b.restart is None:
+            raise FaultInjectionError(f"fault {fault.name!r}: this service cannot be restarted by the simulator")
+        b.gateway.crash()
+
+
+def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, None]:
+    if fault.kind in _CHAOS:
+        if not b.gateway.down:  # a crash already took the chaos hook with the process
+            reply = yield b.gateway.request("DELETE", f"/admin/chaos/{fault.name}", admin=True)
+            if reply.status != 404:  # the process was restarted meanwhile: nothing to switch off
+                _check(reply, fault, "switch off")
+    elif fault.kind is FaultKind.TRAFFIC_SURGE:
+        b.traffic.multiplier /= fault.magnitude
+    elif fault.kind is FaultKind.SERVICE_CRASH:
+        assert b.restart is not None
+        b.gateway.restart(b.restart())
+
+
+def inject(b: Boundaries, fault: FaultSpec, result: SimResult) -> Generator[simpy.Event, Any, None]:
+    env = b.env
     yield env.timeout(fault.start)
     started = env.now
-    reply = yield gateway.request("PUT", f"/admin/chaos/{fault.name}", json=_chaos_body(fault), admin=True)
-    _check(reply, fault, "switch on")
-    yield env.timeout(fault.duration)
-    reply = yield gateway.request("DELETE", f"/admin/chaos/{fault.name}", admin=True)
-    _check(reply, fault, "switch off")
+    if fault.flap_on is None or fault.flap_off is None:
+        yield from _switch_on(b, fault, fault.end)
+        yield env.timeout(fault.duration)
+        yield from _switch_off(b, fault)
+    else:
+        while env.now < fault.end - 1e-9:
+            on_until = min(fault.end, env.now + fault.flap_on)
+            yield from _switch_on(b, fault, on_until)
+            yield env.timeout(on_until - env.now)
+            yield from _switch_off(b, fault)
+            yield env.timeout(max(0.0, min(fault.end, env.now + fault.flap_off) - env.now))
     result.faults.append(FaultRecord(fault.name, fault.kind, started, env.now, fault.magnitude))
 
 
-def _check(reply: Any, fault: FaultSpec, what: str) -> None:
+def _check(reply: Reply, fault: FaultSpec, what: str) -> None:
     if not reply.ok:
         raise FaultInjectionError(
             f"fault {fault.name!r}: the service refused to {what} its chaos hook "

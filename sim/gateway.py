@@ -19,6 +19,7 @@ import simpy
 
 SIM_TIME_HEADER = "X-Sim-Time"
 SIM_SERVICE_TIME_HEADER = "X-Sim-Service-Time"
+SIM_QUEUE_TIME_HEADER = "X-Sim-Queue-Time"
 _TIMEOUT = httpx.Timeout(30.0).as_dict()  # only a service over loopback can be slow in wall time
 
 
@@ -55,6 +56,7 @@ class ServiceGateway:
     base_url: httpx.URL
     start_unix: float
     admin_token: str | None = None
+    down: bool = False
     _queue: list[_Exchange] = field(default_factory=list)
     _urls: dict[str, httpx.URL] = field(default_factory=dict)
 
@@ -68,13 +70,22 @@ class ServiceGateway:
         *,
         json: Any = None,
         service_time: float = 0.0,
+        queue_time: float = 0.0,
+        arrived: float | None = None,
         admin: bool = False,
         headers: Mapping[str, str] | None = None,
     ) -> simpy.Event:
-        """Queue one exchange; the returned event succeeds with its ``Reply``."""
-        sent = {SIM_TIME_HEADER: repr(self.now_unix())}
+        """Queue one exchange; the returned event succeeds with its ``Reply``.
+
+        ``arrived`` (simulated seconds) is when the request reached the server, if it then
+        waited ``queue_time`` for a core before being handled now.
+        """
+        at = self.start_unix + (self.env.now if arrived is None else arrived)
+        sent = {SIM_TIME_HEADER: repr(at)}
         if service_time:
             sent[SIM_SERVICE_TIME_HEADER] = repr(service_time)
+        if queue_time:
+            sent[SIM_QUEUE_TIME_HEADER] = repr(queue_time)
         if admin and self.admin_token:
             sent["Authorization"] = f"Bearer {self.admin_token}"
         if headers:
@@ -94,7 +105,17 @@ class ServiceGateway:
             for ex in batch:
                 ex.event.succeed(await self._send(ex))
 
+    def crash(self) -> None:
+        """The service process is gone: every exchange fails as a refused connection would."""
+        self.down = True
+
+    def restart(self, transport: httpx.AsyncBaseTransport) -> None:
+        """A new service process answers from now on (fresh state: its counters start at zero)."""
+        self.transport, self.down = transport, False
+
     async def _send(self, ex: _Exchange) -> Reply:
+        if self.down:
+            return Reply(None, error="ConnectError: connection refused (service down)")
         # Straight to the transport: the client's URL merging, cookie jar and redirect handling
         # would otherwise cost more wall time per request than the service itself.
         headers = ex.headers

@@ -13,6 +13,9 @@ from enum import StrEnum
 class FaultKind(StrEnum):
     LATENCY_SPIKE = "latency_spike"
     ERROR_BURST = "error_burst"
+    TRAFFIC_SURGE = "traffic_surge"
+    CPU_HOG = "cpu_hog"
+    SERVICE_CRASH = "service_crash"
 
 
 @dataclass(frozen=True)
@@ -20,14 +23,19 @@ class FaultSpec:
     """A fault switched on at ``start`` for ``duration`` simulated seconds.
 
     ``magnitude`` is in the fault's own unit: added seconds of latency for a latency spike,
-    the fraction of requests that fail for an error burst.
+    the fraction of requests that fail for an error burst, the factor on the arrival rate
+    for a traffic surge, the cores a runaway thread burns for a CPU hog; a crash has none.
+    A fault with ``flap_on`` and ``flap_off`` switches on and off in that rhythm while it
+    lasts (a flapping dependency).
     """
 
     name: str
     kind: FaultKind
     start: float
     duration: float
-    magnitude: float
+    magnitude: float = 0.0
+    flap_on: float | None = None
+    flap_off: float | None = None
 
     @property
     def end(self) -> float:
@@ -44,8 +52,13 @@ class TrafficSpec:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """The server's own work per request, as a log-normal service time."""
+    """The server's capacity: ``workers`` cores, each request's CPU work log-normal.
 
+    Requests queue for a free core, so latency grows with load; a dependency's delay (a
+    latency spike) is waiting, not CPU work, and holds no core.
+    """
+
+    workers: int = 2
     service_time_median: float = 0.002
     service_time_sigma: float = 0.35
 

@@ -1,10 +1,10 @@
-"""Client traffic: Poisson arrivals of /predict requests from a set of symbols."""
+"""Client traffic: Poisson arrivals of /predict requests, served by the server model."""
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -12,25 +12,45 @@ import simpy
 from service.model import FEATURES  # the service's contract: the factors it predicts from
 from sim.gateway import ServiceGateway
 from sim.records import SimResult
-from sim.specs import ServerSpec, TrafficSpec
+from sim.server import ServerModel
+from sim.specs import TrafficSpec
+
+
+@dataclass
+class TrafficState:
+    """What faults change about traffic while the run goes on."""
+
+    multiplier: float = 1.0
 
 
 def clients(
     env: simpy.Environment,
     gateway: ServiceGateway,
     traffic: TrafficSpec,
-    server: ServerSpec,
+    server: ServerModel,
+    state: TrafficState,
     rng: random.Random,
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
-    """Send requests with exponential gaps; tally the replies by status."""
-    mu = math.log(server.service_time_median)
+    """Arrivals with exponential gaps at the current rate, each served in its own process."""
     while True:
-        yield env.timeout(rng.expovariate(traffic.rate))
+        yield env.timeout(rng.expovariate(traffic.rate * state.multiplier))
         body = {
             "symbol": rng.choice(traffic.symbols),
             "features": {f: round(rng.gauss(0.0, 1.0), 6) for f in FEATURES},
         }
-        service_time = rng.lognormvariate(mu, server.service_time_sigma)
-        reply = yield gateway.request("POST", "/predict", json=body, service_time=service_time)
-        result.responses[str(reply.status) if reply.status is not None else "error"] += 1
+        env.process(_request(env, gateway, server, body, result))
+
+
+def _request(
+    env: simpy.Environment, gateway: ServiceGateway, server: ServerModel, body: dict[str, Any], result: SimResult
+) -> Generator[simpy.Event, Any, None]:
+    arrived = env.now
+    with server.cores.request() as core:
+        yield core
+        work = server.service_time()
+        reply = yield gateway.request(
+            "POST", "/predict", json=body, service_time=work, queue_time=env.now - arrived, arrived=arrived
+        )
+        yield env.timeout(work)
+    result.responses[str(reply.status) if reply.status is not None else "error"] += 1
