@@ -22,7 +22,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     listener = None if args.quiet else ProgressPrinter()
     if not args.quiet:
         print(f"running {scenario.name} (seed {seed}, {scenario.duration / 60:g} simulated min)", file=sys.stderr)
-    result = run_scenario(scenario, base_dir, seed=seed, out_dir=out, listener=listener)
+    service = args.service_url or ("spawn" if args.spawn else "in-process")
+    result = run_scenario(
+        scenario, base_dir, seed=seed, out_dir=out, listener=listener, service=service, admin_token=args.admin_token
+    )
     print(summary(result))
     return EXIT_PASSED if result.passed else EXIT_FAILED
 
@@ -113,7 +116,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from service import Settings, SimulatedClock, WallClock, create_app
 
-    settings = Settings(sim_clock=args.sim_clock, admin_token=args.admin_token, chaos_seed=args.chaos_seed)
+    settings = Settings(
+        sim_clock=args.sim_clock, admin_token=args.admin_token, chaos_seed=args.chaos_seed, cpu_cores=args.cpu_cores
+    )
     clock = SimulatedClock() if args.sim_clock else WallClock()
     uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
     return EXIT_PASSED
@@ -128,6 +133,18 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument(
+        "--spawn",
+        action="store_true",
+        help="run the service as its own uvicorn process (started and stopped by alertdrill)",
+    )
+    where.add_argument(
+        "--service-url",
+        metavar="URL",
+        help="drive a service started with `alertdrill serve --sim-clock` (fresh, same --chaos-seed)",
+    )
+    run.add_argument("--admin-token", help="the admin token of the service at --service-url")
     run.set_defaults(func=_cmd_run)
 
     suite = sub.add_parser("suite", help="run every scenario in a folder and summarise")
@@ -159,7 +176,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--sim-clock", action="store_true", help="honour X-Sim-Time (driven by a simulator)")
     serve.add_argument("--admin-token", help="enable the admin/chaos API with this bearer token")
-    serve.add_argument("--chaos-seed", type=int, default=0)
+    serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker")
+    serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_cmd_serve)
     return p

@@ -8,7 +8,8 @@
     └── EngineError                   the Prometheus engine failed during a run
         ├── PrometheusStartError      it would not start or become ready
         ├── RemoteWriteError          it refused samples we wrote
-        └── QueryError                a query_range failed
+        ├── QueryError                a query_range failed
+        └── FaultError                a fault could not be injected into the service
     DuplicateAlertError (EngineError) two alerts of one rule ended with the same labels
 
 Third-party errors are wrapped where they cross into the harness (``raise ... from``).
@@ -53,6 +54,10 @@ class RemoteWriteError(EngineError):
 
 class QueryError(EngineError):
     pass
+
+
+class FaultError(EngineError):
+    """The service refused a fault, or cannot take it (a crash of a service we cannot restart)."""
 
 
 class DuplicateAlertError(EngineError):

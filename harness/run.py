@@ -4,16 +4,17 @@ evaluate the rules there, judge the expectations, and leave a run folder behind.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
 from harness.alert_state import AlertInstance, RuleTimeline
+from harness.errors import FaultError
 from harness.evaluate import EvaluationWindow, evaluate_groups
 from harness.events import RunListener, Silent
 from harness.prometheus import prometheus_server
@@ -22,9 +23,10 @@ from harness.remote_write import write
 from harness.rules import RuleGroup, load_rule_groups
 from harness.samples import SampleSet, samples_from_scrapes
 from harness.scenario import Scenario
+from harness.targets import Target, in_process, remote, spawned
 from harness.verdict import Verdict, judge
-from service import Settings, SimulatedClock, create_app
-from sim import SimResult, simulate
+from sim import SimResult, WorldSpec, simulate
+from sim.faults import FaultInjectionError
 
 
 @dataclass
@@ -63,23 +65,44 @@ def rule_paths(scenario: Scenario, base_dir: Path) -> list[Path]:
     return [(base_dir / p).resolve() for p in scenario.rules]
 
 
-async def simulate_scenario(scenario: Scenario, seed: int, listener: RunListener | None = None) -> SimResult:
-    """Drive an in-process service (httpx.ASGITransport) through the scenario's world."""
+ServiceMode = Literal["in-process", "spawn"] | str  # or the URL of a service already running
+
+
+@contextmanager
+def service_target(mode: ServiceMode, seed: int, world: WorldSpec, admin_token: str | None) -> Iterator[Target]:
+    if mode == "in-process":
+        with in_process(seed, world.server.workers, world.start_unix) as target:
+            yield target
+    elif mode == "spawn":
+        with spawned(seed, world.server.workers) as target:
+            yield target
+    else:
+        with remote(mode, admin_token) as target:
+            yield target
+
+
+async def simulate_scenario(
+    scenario: Scenario,
+    seed: int,
+    listener: RunListener | None = None,
+    service: ServiceMode = "in-process",
+    admin_token: str | None = None,
+) -> SimResult:
+    """Drive the service (in-process by default) through the scenario's world."""
     listener = listener or Silent()
-    token = secrets.token_urlsafe(16)
     world = scenario.world(seed)
-    settings = Settings(sim_clock=True, admin_token=token, chaos_seed=seed, cpu_cores=world.server.workers)
-
-    def start_service() -> httpx.AsyncBaseTransport:
-        return httpx.ASGITransport(app=create_app(settings, SimulatedClock(world.start_unix)))
-
-    return await simulate(
-        world,
-        start_service(),
-        admin_token=token,
-        on_progress=lambda now: listener.simulated(now, world.duration),
-        restart=start_service,
-    )
+    with service_target(service, seed, world, admin_token) as target:
+        try:
+            return await simulate(
+                world,
+                target.start(),
+                base_url=target.base_url,
+                admin_token=target.admin_token,
+                on_progress=lambda now: listener.simulated(now, world.duration),
+                restart=target.restart,
+            )
+        except FaultInjectionError as exc:
+            raise FaultError(f"{scenario.name}: {exc}") from exc
 
 
 def evaluate(
@@ -105,6 +128,8 @@ async def arun_scenario(
     seed: int | None = None,
     out_dir: Path | None = None,
     listener: RunListener | None = None,
+    service: ServiceMode = "in-process",
+    admin_token: str | None = None,
 ) -> RunResult:
     """The whole run; awaitable so it works from a running event loop (Jupyter, pytest-asyncio)."""
     listener = listener or Silent()
@@ -115,7 +140,7 @@ async def arun_scenario(
     with _timed(timings, "check rules", listener):
         groups = load_rule_groups(paths, default_interval=scenario.evaluation_interval)
     with _timed(timings, "simulate", listener):
-        sim = await simulate_scenario(scenario, seed, listener)
+        sim = await simulate_scenario(scenario, seed, listener, service, admin_token)
     samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
     window = EvaluationWindow(scenario.start_unix(), scenario.duration)
     timelines = evaluate(samples, groups, window, timings, listener, out_dir)
@@ -136,9 +161,15 @@ def run_scenario(
     seed: int | None = None,
     out_dir: Path | None = None,
     listener: RunListener | None = None,
+    service: ServiceMode = "in-process",
+    admin_token: str | None = None,
 ) -> RunResult:
     """Synchronous ``arun_scenario``, for scripts and the CLI (not from inside a running loop)."""
-    return asyncio.run(arun_scenario(scenario, base_dir, seed=seed, out_dir=out_dir, listener=listener))
+    return asyncio.run(
+        arun_scenario(
+            scenario, base_dir, seed=seed, out_dir=out_dir, listener=listener, service=service, admin_token=admin_token
+        )
+    )
 
 
 def verdict_json(result: RunResult) -> dict[str, object]:

@@ -15,6 +15,9 @@ from service.cpu import CpuAccount
 from service.metrics import ServiceMetrics
 
 UNMATCHED_ROUTE = "unmatched"
+# Liveness and readiness probes are not traffic: they are neither timed nor counted, and
+# answer without a simulated time (an orchestrator knows none).
+PROBES = frozenset({"/health", "/ready"})
 
 
 class MeasuredRequests:
@@ -25,7 +28,7 @@ class MeasuredRequests:
         self.cpu = cpu
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

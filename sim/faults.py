@@ -54,7 +54,10 @@ def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy
         b.traffic.multiplier *= fault.magnitude
     elif fault.kind is FaultKind.SERVICE_CRASH:
         if b.restart is None:
-            raise FaultInjectionError(f"fault {fault.name!r}: this service cannot be restarted by the simulator")
+            raise FaultInjectionError(
+                f"fault {fault.name!r}: a crash needs a service alertdrill can restart "
+                "(in-process or --spawn, not --service-url)"
+            )
         b.gateway.crash()
 
 

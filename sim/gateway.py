@@ -59,6 +59,7 @@ class ServiceGateway:
     down: bool = False
     _queue: list[_Exchange] = field(default_factory=list)
     _urls: dict[str, httpx.URL] = field(default_factory=dict)
+    _retired: list[httpx.AsyncBaseTransport] = field(default_factory=list)
 
     def now_unix(self) -> float:
         return self.start_unix + self.env.now
@@ -111,7 +112,12 @@ class ServiceGateway:
 
     def restart(self, transport: httpx.AsyncBaseTransport) -> None:
         """A new service process answers from now on (fresh state: its counters start at zero)."""
+        self._retired.append(self.transport)
         self.transport, self.down = transport, False
+
+    async def aclose(self) -> None:
+        for transport in [*self._retired, self.transport]:
+            await transport.aclose()
 
     async def _send(self, ex: _Exchange) -> Reply:
         if self.down:

@@ -49,6 +49,6 @@ async def simulate(
             env.process(inject(boundaries, fault, result))
         await drive(env, gateway, spec.duration, on_progress)
     finally:
-        await gateway.transport.aclose()
+        await gateway.aclose()
     result.faults.sort(key=lambda f: (f.start, f.name))
     return result

@@ -99,8 +99,14 @@ def test_malformed_json_is_a_422(client: Callable[..., AsgiClient]) -> None:
 def test_sim_clock_mode_needs_a_valid_time_header(
     headers: dict[str, str], reason: str, client: Callable[..., AsgiClient]
 ) -> None:
-    r = client().get("/health", headers=headers)
+    r = client().get("/metrics", headers=headers)
     assert r.status_code == 400 and reason in r.text
+
+
+def test_probes_need_no_simulated_time_and_are_not_counted(client: Callable[..., AsgiClient]) -> None:
+    c = client()
+    assert c.get("/health").status_code == 200
+    assert 'route="/health"' not in c.get("/metrics", headers=SIM).text
 
 
 def test_live_mode_ignores_sim_headers(client: Callable[..., AsgiClient]) -> None:

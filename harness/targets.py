@@ -1,0 +1,129 @@
+"""Where the service under test runs: in-process (default), a uvicorn process alertdrill
+starts and stops itself, or a URL somebody else serves.
+
+Each target hands the simulator a transport, and, where it can, a way to restart the
+service (a crash fault needs one). Over loopback the service must run on a simulated clock
+(``alertdrill serve --sim-clock``) with the run's chaos seed and core count, or its
+verdicts cannot match the in-process ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from harness.errors import ConfigurationError, EngineError
+from harness.ports import free_port
+from service import Settings, SimulatedClock, create_app
+
+READY_TIMEOUT = 30.0
+
+
+@dataclass
+class Target:
+    base_url: str
+    admin_token: str | None
+    start: Callable[[], httpx.AsyncBaseTransport]
+    restart: Callable[[], httpx.AsyncBaseTransport] | None
+
+
+def _loopback_transport() -> httpx.AsyncBaseTransport:
+    return httpx.AsyncHTTPTransport(retries=2)  # uvicorn closes idle keep-alive connections after 5 s
+
+
+@contextlib.contextmanager
+def in_process(seed: int, workers: int, start_unix: float) -> Iterator[Target]:
+    token = secrets.token_urlsafe(16)
+    settings = Settings(sim_clock=True, admin_token=token, chaos_seed=seed, cpu_cores=workers)
+
+    def start() -> httpx.AsyncBaseTransport:
+        return httpx.ASGITransport(app=create_app(settings, SimulatedClock(start_unix)))
+
+    yield Target("http://service", token, start, start)
+
+
+@contextlib.contextmanager
+def remote(url: str, admin_token: str | None) -> Iterator[Target]:
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", headers={"X-Sim-Time": "0"}, timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise ConfigurationError(f"--service-url {url}: the service does not answer /health ({exc})") from exc
+    yield Target(url.rstrip("/"), admin_token, _loopback_transport, None)
+
+
+def _serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "serve",
+        "--sim-clock",
+        "--port",
+        str(port),
+        "--admin-token",
+        token,
+        "--chaos-seed",
+        str(seed),
+        "--cpu-cores",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EngineError(f"alertdrill serve exited with {process.returncode} before answering on {url}")
+        with contextlib.suppress(httpx.TransportError):
+            httpx.get(f"{url}/health", headers={"X-Sim-Time": "0"}, timeout=1)
+            return
+        time.sleep(0.05)
+    raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def spawned(seed: int, workers: int) -> Iterator[Target]:
+    """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process."""
+    token = secrets.token_urlsafe(16)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    current: list[subprocess.Popen[bytes]] = []
+
+    def start() -> httpx.AsyncBaseTransport:
+        for process in current:
+            _stop(process)
+        current.clear()
+        process = subprocess.Popen(
+            _serve_command(port, token, seed, workers),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        current.append(process)
+        _wait_ready(url, process)
+        return _loopback_transport()
+
+    try:
+        yield Target(url, token, start, start)
+    finally:
+        for process in current:
+            _stop(process)

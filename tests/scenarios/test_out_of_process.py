@@ -1,0 +1,99 @@
+"""The same scenarios against the deployed artifact: the service under uvicorn, over loopback.
+
+A run is a pure function of scenario and seed, whichever way the service is reached: the
+stored samples, and so the verdicts, must be identical to the in-process run's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness.errors import FaultError
+from harness.ports import free_port
+from harness.run import RunResult, run_scenario
+from harness.scenario import load_scenario
+from harness.targets import _wait_ready
+
+pytestmark = pytest.mark.prometheus
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(path: Path, out: Path, **kwargs: object) -> RunResult:
+    scenario, base = load_scenario(path)
+    return run_scenario(scenario, base, seed=3, out_dir=out, **kwargs)  # type: ignore[arg-type]
+
+
+def same_record(a: RunResult, b: RunResult) -> None:
+    assert a.out_dir is not None and b.out_dir is not None
+    assert pq.read_table(a.out_dir / "samples.parquet").equals(pq.read_table(b.out_dir / "samples.parquet"))
+    assert [(x.alertname, x.labels, x.active_at, x.fired_at, x.resolved_at) for x in a.alerts] == [
+        (x.alertname, x.labels, x.active_at, x.fired_at, x.resolved_at) for x in b.alerts
+    ]
+
+
+@pytest.fixture(scope="module")
+def in_process_spike(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    return run(DATA / "short_spike.yaml", tmp_path_factory.mktemp("inproc"))
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, str]]:
+    port, token = free_port(), "token-for-test"
+    cmd = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "serve",
+        "--sim-clock",
+        "--port",
+        str(port),
+        "--admin-token",
+        token,
+        "--chaos-seed",
+        "3",
+        "--cpu-cores",
+        "2",
+        "--log-level",
+        "warning",
+    ]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield url, token
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_service_url_gives_the_in_process_record(
+    served: tuple[str, str], in_process_spike: RunResult, tmp_path: Path
+) -> None:
+    url, token = served
+    result = run(DATA / "short_spike.yaml", tmp_path, service=url, admin_token=token)
+    assert result.passed and in_process_spike.passed
+    same_record(result, in_process_spike)
+
+
+def test_spawned_service_gives_the_in_process_record(in_process_spike: RunResult, tmp_path: Path) -> None:
+    result = run(DATA / "short_spike.yaml", tmp_path, service="spawn")
+    same_record(result, in_process_spike)
+
+
+def test_crash_of_a_spawned_service_restarts_a_new_process(tmp_path: Path) -> None:
+    result = run(REPO / "scenarios" / "service_crash.yaml", tmp_path, service="spawn")
+    assert result.passed, result.verdict
+    assert result.sim.responses["error"] > 0
+
+
+def test_crash_of_a_service_we_cannot_restart_is_refused(served: tuple[str, str], tmp_path: Path) -> None:
+    url, token = served
+    with pytest.raises(FaultError, match="--spawn"):
+        run(REPO / "scenarios" / "service_crash.yaml", tmp_path, service=url, admin_token=token)
