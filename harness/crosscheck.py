@@ -143,6 +143,9 @@ def crosscheck_samples(
         doc = {
             "rule_files": [str(p.resolve()) for p in files],
             "evaluation_interval": format_duration(interval),
+            # Without it promtool evaluates groups in map order, a different one each run: an
+            # alert reading a recording rule would then see this evaluation's output or the last.
+            "group_eval_order": [g.name for g in groups],
             "tests": [
                 {
                     "interval": format_duration(scrape_interval),

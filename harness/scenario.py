@@ -109,13 +109,21 @@ class CpuHog(_Fault):
         return self.cores
 
 
+class FeatureStoreOutage(_Fault):
+    """The feature store stops answering the prediction service (its circuit breaker should open)."""
+
+    kind: Literal["feature_store_outage"]
+
+
 class ServiceCrash(_Fault):
     """The service process dies; it is restarted (with fresh state) when the fault ends."""
 
     kind: Literal["service_crash"]
 
 
-Fault = Annotated[LatencySpike | ErrorBurst | TrafficSurge | CpuHog | ServiceCrash, Field(discriminator="kind")]
+Fault = Annotated[
+    LatencySpike | ErrorBurst | TrafficSurge | CpuHog | ServiceCrash | FeatureStoreOutage, Field(discriminator="kind")
+]
 
 
 def _ordered(window: tuple[float, float]) -> tuple[float, float]:

@@ -23,6 +23,8 @@ class ChaosSpec(BaseModel):
     delay_seconds: float = Field(default=0.0, ge=0.0, le=60.0)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     cpu_cores: float = Field(default=0.0, ge=0.0, le=256.0, description="Cores a runaway thread burns.")
+    feature_store_down: bool = Field(default=False, description="The feature store does not answer.")
+    feature_store_delay: float = Field(default=0.0, ge=0.0, le=60.0, description="Added store latency.")
 
 
 class InjectedFault(Exception):

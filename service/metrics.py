@@ -24,6 +24,11 @@ class ServiceMetrics:
     predictions: Counter
     chaos_faults: Gauge
     model_info: Gauge
+    breaker_state: Gauge
+    breaker_transitions: Counter
+    dependency_requests: Counter
+    fallbacks: Counter
+    feature_updates: Counter
 
 
 def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMetrics:
@@ -66,9 +71,50 @@ def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMe
             namespace=ns,
             registry=registry,
         ),
+        **_more(registry),  # type: ignore[arg-type]
     )
     metrics.model_info.labels(model_version).set(1)
     return metrics
+
+
+def _more(registry: CollectorRegistry) -> dict[str, Counter | Gauge]:
+    ns = "prediction_api"
+    return {
+        "breaker_state": Gauge(
+            "circuit_breaker_state",
+            "1 for the state a circuit breaker is in, 0 for the others.",
+            ["dependency", "state"],
+            namespace=ns,
+            registry=registry,
+        ),
+        "breaker_transitions": Counter(
+            "circuit_breaker_transitions",
+            "Circuit breaker state changes, by the state entered.",
+            ["dependency", "state"],
+            namespace=ns,
+            registry=registry,
+        ),
+        "dependency_requests": Counter(
+            "dependency_requests",
+            "Calls to a dependency: ok, error, or rejected by its open breaker.",
+            ["dependency", "outcome"],
+            namespace=ns,
+            registry=registry,
+        ),
+        "fallbacks": Counter(
+            "fallback_predictions",
+            "Predictions served from cached features while the feature store was out.",
+            namespace=ns,
+            registry=registry,
+        ),
+        "feature_updates": Counter(
+            "feature_updates",
+            "Feature rows published by the pipeline, by symbol.",
+            ["symbol"],
+            namespace=ns,
+            registry=registry,
+        ),
+    }
 
 
 class WithoutCreatedSeries:

@@ -22,6 +22,11 @@ class Settings(BaseModel):
     cpu_cores: float | None = Field(
         default=None, gt=0, description="Cores the service may use; default: this machine's count."
     )
+    breaker_failure_threshold: int = Field(default=5, ge=1, description="Failures in a row that open it.")
+    breaker_reset_timeout: float = Field(default=30.0, gt=0, description="Seconds open before a probe.")
+    fallback_max_age: float = Field(
+        default=60.0, ge=0, description="Oldest cached features served while the feature store is unreachable."
+    )
     chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
     chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
     chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

@@ -35,17 +35,18 @@ class Boundaries:
     restart: Callable[[], httpx.AsyncBaseTransport] | None = None
 
 
-_CHAOS = {
-    FaultKind.LATENCY_SPIKE: "delay_seconds",
-    FaultKind.ERROR_BURST: "error_rate",
-    FaultKind.CPU_HOG: "cpu_cores",
+_CHAOS: dict[FaultKind, Callable[[float], dict[str, Any]]] = {
+    FaultKind.LATENCY_SPIKE: lambda m: {"delay_seconds": m},
+    FaultKind.ERROR_BURST: lambda m: {"error_rate": m},
+    FaultKind.CPU_HOG: lambda m: {"cpu_cores": m},
+    FaultKind.FEATURE_STORE_OUTAGE: lambda m: {"feature_store_down": True},
 }
 
 
 def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy.Event, Any, None]:
     if fault.kind in _CHAOS:
         reply = yield b.gateway.request(
-            "PUT", f"/admin/chaos/{fault.name}", json={_CHAOS[fault.kind]: fault.magnitude}, admin=True
+            "PUT", f"/admin/chaos/{fault.name}", json=_CHAOS[fault.kind](fault.magnitude), admin=True
         )
         _check(reply, fault, "switch on")
         if fault.kind is FaultKind.CPU_HOG:

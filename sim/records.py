@@ -36,3 +36,4 @@ class SimResult:
     scrapes: list[Scrape] = field(default_factory=list)
     faults: list[FaultRecord] = field(default_factory=list)
     responses: Counter[str] = field(default_factory=Counter)
+    feed_responses: Counter[str] = field(default_factory=Counter)

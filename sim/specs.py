@@ -16,6 +16,7 @@ class FaultKind(StrEnum):
     TRAFFIC_SURGE = "traffic_surge"
     CPU_HOG = "cpu_hog"
     SERVICE_CRASH = "service_crash"
+    FEATURE_STORE_OUTAGE = "feature_store_outage"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class TrafficSpec:
 
     rate: float = 10.0
     symbols: tuple[str, ...] = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG")
+    client_features: bool = False  # clients send factor values; otherwise the service reads its store
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class WorldSpec:
     seed: int
     start_unix: float
     scrape_interval: float = 15.0
+    feed_interval: float = 1.0
     traffic: TrafficSpec = field(default_factory=TrafficSpec)
     server: ServerSpec = field(default_factory=ServerSpec)
     faults: tuple[FaultSpec, ...] = ()

@@ -9,7 +9,7 @@ from typing import Any
 
 import simpy
 
-from service.model import FEATURES  # the service's contract: the factors it predicts from
+from sim.feed import features
 from sim.gateway import ServiceGateway
 from sim.records import SimResult
 from sim.server import ServerModel
@@ -35,10 +35,9 @@ def clients(
     """Arrivals with exponential gaps at the current rate, each served in its own process."""
     while True:
         yield env.timeout(rng.expovariate(traffic.rate * state.multiplier))
-        body = {
-            "symbol": rng.choice(traffic.symbols),
-            "features": {f: round(rng.gauss(0.0, 1.0), 6) for f in FEATURES},
-        }
+        body: dict[str, Any] = {"symbol": rng.choice(traffic.symbols)}
+        if traffic.client_features:
+            body["features"] = features(rng)
         env.process(_request(env, gateway, server, body, result))
 
 

@@ -10,6 +10,7 @@ import simpy
 
 from sim.driver import drive
 from sim.faults import Boundaries, inject
+from sim.feed import feed
 from sim.gateway import ServiceGateway
 from sim.records import SimResult
 from sim.scrape import scraper
@@ -45,6 +46,7 @@ async def simulate(
         env.process(
             clients(env, gateway, spec.traffic, server, boundaries.traffic, stream(spec.seed, "traffic"), result)
         )
+        env.process(feed(env, gateway, spec.traffic.symbols, spec.feed_interval, stream(spec.seed, "feed"), result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
         await drive(env, gateway, spec.duration, on_progress)

@@ -1,0 +1,67 @@
+"""``POST /predict``: features from the request, or from the feature store behind its breaker."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from service.feature_store import FeatureRow, FeatureStoreUnavailable
+from service.schemas import PredictRequest, PredictResponse
+from service.state import FEATURE_STORE, ServiceState, request_clock, service
+
+router = APIRouter()
+
+
+async def _features(svc: ServiceState, symbol: str, request: Request) -> tuple[FeatureRow, bool]:
+    """The symbol's latest features and whether they are a fallback (cached while the store is unreachable)."""
+    clock = request_clock(request)
+    dependency = svc.metrics.dependency_requests
+    if svc.breaker.allow(clock.now()):
+        try:
+            row = await svc.store_client.get(symbol, clock)
+        except FeatureStoreUnavailable:
+            svc.breaker.failure(clock.now())
+            dependency.labels(FEATURE_STORE, "error").inc()
+        else:
+            svc.breaker.success(clock.now())
+            dependency.labels(FEATURE_STORE, "ok").inc()
+            if row is None:
+                raise HTTPException(
+                    404, f"no features for symbol {symbol!r}: the feature pipeline has not published it"
+                )
+            svc.cache[symbol] = row
+            return row, False
+    else:
+        dependency.labels(FEATURE_STORE, "rejected").inc()
+    cached = svc.cache.get(symbol)
+    max_age = svc.settings.fallback_max_age
+    if cached is not None and clock.now() - cached.timestamp <= max_age:
+        svc.metrics.fallbacks.inc()
+        return cached, True
+    raise HTTPException(
+        503, f"feature store unavailable and no cached features for {symbol!r} younger than {max_age:g}s"
+    )
+
+
+@router.post("/predict", response_model=PredictResponse)
+async def predict(body: PredictRequest, request: Request) -> Response:
+    svc = service(request)
+    clock = request_clock(request)
+    await svc.chaos.apply(clock)
+    if body.features is not None:
+        features, degraded, age = body.features, False, None
+    else:
+        row, degraded = await _features(svc, body.symbol, request)
+        features, age = row.features, max(0.0, clock.now() - row.timestamp)
+    p = svc.model.predict(features)
+    svc.metrics.predictions.labels(p.direction).inc()
+    answer = PredictResponse(
+        symbol=body.symbol,
+        direction=p.direction,
+        probability=p.probability,
+        confidence=p.confidence,
+        model_version=svc.model.version,
+        degraded=degraded,
+        features_age_seconds=age,
+    )
+    # Serialised here: returning the model would make FastAPI validate it a second time.
+    return Response(answer.model_dump_json(), media_type="application/json")

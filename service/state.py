@@ -1,0 +1,85 @@
+"""Everything one service instance owns, built once by ``create_app`` and reached by the
+routes through ``request.app.state.service``: no module-level state, so many instances
+can share a process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from prometheus_client import CollectorRegistry
+
+from service.breaker import BreakerState, CircuitBreaker
+from service.chaos import Chaos, ChaosSpec
+from service.clock import Clock, RequestClock
+from service.cpu import CpuAccount
+from service.feature_store import FeatureRow, FeatureStore, FeatureStoreClient
+from service.metrics import ServiceMetrics, WithoutCreatedSeries, create_metrics
+from service.model import LogisticModel
+from service.settings import Settings
+
+FEATURE_STORE = "feature_store"
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    clock: Clock
+    model: LogisticModel
+    metrics: ServiceMetrics
+    exposition: WithoutCreatedSeries
+    cpu: CpuAccount
+    chaos: Chaos
+    store: FeatureStore
+    store_client: FeatureStoreClient
+    breaker: CircuitBreaker
+    cache: dict[str, FeatureRow] = field(default_factory=dict)  # last rows read, the breaker's fallback
+
+    def apply_chaos(self, now: float) -> None:
+        """Push the active chaos faults to the boundaries they act on."""
+        faults = self.chaos.faults.values()
+        self.cpu.set_hog(self.chaos.cpu_cores, now)
+        self.store_client.down = any(f.feature_store_down for f in faults)
+        self.store_client.extra_delay = sum(f.feature_store_delay for f in faults)
+
+
+def build_state(settings: Settings, clock: Clock, model: LogisticModel) -> ServiceState:
+    metrics = create_metrics(CollectorRegistry(auto_describe=True), model.version)
+    cpu = CpuAccount(clock, settings.cpu_cores or float(os.cpu_count() or 1))
+    metrics.registry.register(cpu)
+
+    def breaker_moved(before: BreakerState, after: BreakerState) -> None:
+        metrics.breaker_state.labels(FEATURE_STORE, before.value).set(0)
+        metrics.breaker_state.labels(FEATURE_STORE, after.value).set(1)
+        metrics.breaker_transitions.labels(FEATURE_STORE, after.value).inc()
+
+    for breaker_state in BreakerState:
+        closed = breaker_state is BreakerState.CLOSED
+        metrics.breaker_state.labels(FEATURE_STORE, breaker_state.value).set(1 if closed else 0)
+    store = FeatureStore()
+    state = ServiceState(
+        settings=settings,
+        clock=clock,
+        model=model,
+        metrics=metrics,
+        exposition=WithoutCreatedSeries(metrics.registry),
+        cpu=cpu,
+        chaos=Chaos.seeded(settings.chaos_seed),
+        store=store,
+        store_client=FeatureStoreClient(store),
+        breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_timeout, breaker_moved),
+    )
+    if settings.chaos_delay_seconds or settings.chaos_error_rate:
+        spec = ChaosSpec(delay_seconds=settings.chaos_delay_seconds, error_rate=settings.chaos_error_rate)
+        state.chaos.set("settings", spec)
+        metrics.chaos_faults.labels("settings").set(1)
+    return state
+
+
+def service(request: Request) -> ServiceState:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def request_clock(request: Request) -> RequestClock:
+    return request.scope["state"]["clock"]  # type: ignore[no-any-return]
