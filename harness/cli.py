@@ -117,7 +117,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from service import Settings, SimulatedClock, WallClock, create_app
 
     settings = Settings(
-        sim_clock=args.sim_clock, admin_token=args.admin_token, chaos_seed=args.chaos_seed, cpu_cores=args.cpu_cores
+        sim_clock=args.sim_clock,
+        admin_token=args.admin_token,
+        chaos_seed=args.chaos_seed,
+        cpu_cores=args.cpu_cores,
+        access_log=not args.no_access_log,
     )
     clock = SimulatedClock() if args.sim_clock else WallClock()
     uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
@@ -178,7 +182,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", help="enable the admin/chaos API with this bearer token")
     serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker")
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", help="uvicorn's own log level")
+    serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
     serve.set_defaults(func=_cmd_serve)
     return p
 

@@ -4,6 +4,8 @@
 and clock, so several can live in one process (one per simulated run) without sharing anything.
 """
 
+from typing import TextIO
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -32,16 +34,17 @@ def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
     model: LogisticModel | None = None,
+    log_stream: TextIO | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     clock = clock or WallClock()
     model = model or default_model(settings.model_version)
-    state = build_state(settings, clock, model)
+    state = build_state(settings, clock, model, log_stream)
     app = FastAPI(title="HFT Factor Prediction API", version=model.version)
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(InjectedFault, _injected)
     for module in (predict, features, probes, admin):
         app.include_router(module.router)
-    app.add_middleware(MeasuredRequests, clock=clock, metrics=state.metrics, cpu=state.cpu)
+    app.add_middleware(MeasuredRequests, state=state)
     return app

@@ -6,26 +6,42 @@ answers before any handler runs, and costs a few microseconds instead of a task 
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.clock import Clock, ClockHeaderError
-from service.cpu import CpuAccount
-from service.metrics import ServiceMetrics
+from service.clock import ClockHeaderError
+from service.logs import log_request
+from service.state import ServiceState
 
 UNMATCHED_ROUTE = "unmatched"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 # Liveness and readiness probes are not traffic: they are neither timed nor counted, and
 # answer without a simulated time (an orchestrator knows none).
 PROBES = frozenset({"/health", "/ready"})
 
 
 class MeasuredRequests:
-    def __init__(self, app: ASGIApp, clock: Clock, metrics: ServiceMetrics, cpu: CpuAccount) -> None:
+    """Clock, metrics, request id and access log for every request but the probes."""
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
         self.app = app
-        self.clock = clock
-        self.metrics = metrics
-        self.cpu = cpu
+        self.clock = state.clock
+        self.metrics = state.metrics
+        self.cpu = state.cpu
+        self.logger = state.access_log
+        self.model_version = state.model.version
+        self._served = itertools.count(1)
+
+    def _request_id(self, headers: dict[str, str]) -> str:
+        given = headers.get("x-request-id", "")
+        if _REQUEST_ID.fullmatch(given):
+            return given
+        # Simulated runs must be reproducible, so their ids count; live ones must not collide.
+        return f"{next(self._served):012x}" if self.clock.simulated else uuid.uuid4().hex
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PROBES:
@@ -39,21 +55,36 @@ class MeasuredRequests:
             self._count(scope, UNMATCHED_ROUTE, 400)
             return
         scope.setdefault("state", {})["clock"] = request_clock
+        request_id = self._request_id(headers)
         status = 500
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_status)
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
-            self.metrics.latency.labels(route).observe(request_clock.elapsed())
+            elapsed = request_clock.elapsed()
+            self.metrics.latency.labels(route).observe(elapsed)
             self.cpu.add_request(request_clock.cpu_work)
             self._count(scope, route, status)
+            if self.logger is not None:
+                log_request(
+                    self.logger,
+                    at=request_clock.now(),
+                    method=scope["method"],
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    seconds=elapsed,
+                    request_id=request_id,
+                    model_version=self.model_version,
+                )
 
     def _count(self, scope: Scope, route: str, status: int) -> None:
         self.metrics.requests.labels(route, scope["method"], str(status)).inc()

@@ -27,6 +27,7 @@ class Settings(BaseModel):
     fallback_max_age: float = Field(
         default=60.0, ge=0, description="Oldest cached features served while the feature store is unreachable."
     )
+    access_log: bool = Field(default=False, description="One ECS JSON line per request (probes excluded).")
     chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
     chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
     chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

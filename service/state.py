@@ -4,8 +4,10 @@ can share a process."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from fastapi import Request
 from prometheus_client import CollectorRegistry
@@ -15,6 +17,7 @@ from service.chaos import Chaos, ChaosSpec
 from service.clock import Clock, RequestClock
 from service.cpu import CpuAccount
 from service.feature_store import FeatureRow, FeatureStore, FeatureStoreClient
+from service.logs import request_logger
 from service.metrics import ServiceMetrics, WithoutCreatedSeries, create_metrics
 from service.model import LogisticModel
 from service.settings import Settings
@@ -34,6 +37,7 @@ class ServiceState:
     store: FeatureStore
     store_client: FeatureStoreClient
     breaker: CircuitBreaker
+    access_log: logging.Logger | None = None
     cache: dict[str, FeatureRow] = field(default_factory=dict)  # last rows read, the breaker's fallback
 
     def apply_chaos(self, now: float) -> None:
@@ -44,7 +48,9 @@ class ServiceState:
         self.store_client.extra_delay = sum(f.feature_store_delay for f in faults)
 
 
-def build_state(settings: Settings, clock: Clock, model: LogisticModel) -> ServiceState:
+def build_state(
+    settings: Settings, clock: Clock, model: LogisticModel, log_stream: TextIO | None = None
+) -> ServiceState:
     metrics = create_metrics(CollectorRegistry(auto_describe=True), model.version)
     cpu = CpuAccount(clock, settings.cpu_cores or float(os.cpu_count() or 1))
     metrics.registry.register(cpu)
@@ -69,6 +75,7 @@ def build_state(settings: Settings, clock: Clock, model: LogisticModel) -> Servi
         store=store,
         store_client=FeatureStoreClient(store),
         breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_timeout, breaker_moved),
+        access_log=request_logger(log_stream) if settings.access_log else None,
     )
     if settings.chaos_delay_seconds or settings.chaos_error_rate:
         spec = ChaosSpec(delay_seconds=settings.chaos_delay_seconds, error_rate=settings.chaos_error_rate)

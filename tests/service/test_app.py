@@ -176,3 +176,27 @@ def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(clie
         [str(find_binary("promtool")), "check", "metrics"], input=body, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_each_request_gets_an_id_and_one_ecs_log_line() -> None:
+    import io
+    import json
+
+    stream = io.StringIO()
+    app = create_app(Settings(sim_clock=True, access_log=True), SimulatedClock(), log_stream=stream)
+    c = AsgiClient(app)
+    try:
+        ok = c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers={"X-Sim-Time": "1767623400.5"})
+        bad = c.post("/predict", json={"symbol": "A"}, headers={"X-Sim-Time": "1767623401", "X-Request-ID": "mine-1"})
+        c.get("/health")
+    finally:
+        c.close()
+    assert ok.headers["x-request-id"] and bad.headers["x-request-id"] == "mine-1"
+    lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert len(lines) == 2  # probes are not logged
+    first, second = lines
+    assert first["@timestamp"] == "2026-01-05T14:30:00.500Z"  # the simulated clock, not the wall
+    assert first["http"]["response"]["status_code"] == 200 and first["log.level"] == "info"
+    assert first["http"]["request"]["id"] == ok.headers["x-request-id"]
+    assert first["labels"]["route"] == "/predict" and first["service"]["version"] == "logit-0.1.0"
+    assert second["http"]["request"]["id"] == "mine-1" and second["log.level"] == "warning"  # a 404: no features
