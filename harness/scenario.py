@@ -25,7 +25,7 @@ from pydantic import (
 from harness.durations import parse_duration
 from harness.errors import ScenarioError
 from harness.yaml_lines import compose, line_of
-from sim.specs import FaultKind, FaultSpec, ServerSpec, TrafficSpec, WorldSpec
+from sim.specs import DEFAULT_SYMBOLS, FaultKind, FaultSpec, Population, ServerSpec, TrafficSpec, WorldSpec
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
@@ -38,9 +38,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9._-]{1,16}$")]
+
+
+class PopulationModel(_Strict):
+    """A kind of client (a strategy, a desk): its share of the requests and its symbols."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    share: float = Field(gt=0)
+    symbols: tuple[Symbol, ...] = Field(min_length=1)
+
+
 class Traffic(_Strict):
-    rate: float = Field(default=10.0, gt=0, le=5000, description="Mean requests per simulated second.")
-    symbols: tuple[str, ...] = Field(default=TrafficSpec.symbols, min_length=1)
+    rate: float = Field(default=10.0, gt=0, le=5000, description="Requests per simulated second, times the profile.")
+    profile: Literal["flat", "intraday"] = "flat"
+    symbols: tuple[Symbol, ...] = Field(default=DEFAULT_SYMBOLS, min_length=1, description="Without populations.")
+    populations: tuple[PopulationModel, ...] = ()
+
+    def spec(self) -> TrafficSpec:
+        populations = tuple(Population(p.name, p.share, p.symbols) for p in self.populations) or (
+            Population("default", 1.0, self.symbols),
+        )
+        return TrafficSpec(rate=self.rate, profile=self.profile, populations=populations)
 
 
 class Server(_Strict):
@@ -200,7 +219,7 @@ class Scenario(_Strict):
             seed=self.seed if seed is None else seed,
             start_unix=self.start_unix(),
             scrape_interval=self.scrape_interval,
-            traffic=TrafficSpec(rate=self.traffic.rate, symbols=self.traffic.symbols),
+            traffic=self.traffic.spec(),
             server=ServerSpec(self.server.workers, self.server.service_time_median, self.server.service_time_sigma),
             faults=tuple(
                 FaultSpec(

@@ -52,8 +52,8 @@ def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMe
         ),
         predictions=Counter(
             "predictions",
-            "Predictions served, by predicted direction.",
-            ["direction"],
+            "Predictions served, by client population and predicted direction.",
+            ["client", "direction"],
             namespace=ns,
             registry=registry,
         ),

@@ -28,6 +28,10 @@ class Settings(BaseModel):
         default=60.0, ge=0, description="Oldest cached features served while the feature store is unreachable."
     )
     access_log: bool = Field(default=False, description="One ECS JSON line per request (probes excluded).")
+    clients: tuple[str, ...] = Field(
+        default=("default", "market_making", "stat_arb", "momentum", "execution"),
+        description="X-Client values kept as a metric label; any other is counted as 'other'.",
+    )
     chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
     chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
     chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

@@ -44,12 +44,29 @@ class FaultSpec:
 
 
 @dataclass(frozen=True)
+class Population:
+    """One kind of client: its share of the requests and the symbols it trades."""
+
+    name: str
+    share: float
+    symbols: tuple[str, ...]
+
+
+DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG")
+
+
+@dataclass(frozen=True)
 class TrafficSpec:
-    """Poisson arrivals of prediction requests."""
+    """Poisson arrivals of prediction requests, at ``rate`` times the profile's multiplier."""
 
     rate: float = 10.0
-    symbols: tuple[str, ...] = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG")
     client_features: bool = False  # clients send factor values; otherwise the service reads its store
+    profile: str = "flat"
+    populations: tuple[Population, ...] = (Population("default", 1.0, DEFAULT_SYMBOLS),)
+
+    @property
+    def all_symbols(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s for p in self.populations for s in p.symbols))
 
 
 @dataclass(frozen=True)

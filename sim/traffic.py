@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect
 from collections.abc import Generator
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 import simpy
 
 from sim.feed import features
 from sim.gateway import ServiceGateway
+from sim.profile import PEAK, PROFILES
 from sim.records import SimResult
 from sim.server import ServerModel
 from sim.specs import TrafficSpec
@@ -32,24 +35,41 @@ def clients(
     rng: random.Random,
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
-    """Arrivals with exponential gaps at the current rate, each served in its own process."""
+    """A Poisson process whose rate follows the profile, by thinning; each request its own process."""
+    profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
+    shares = list(accumulate(p.share for p in traffic.populations))
     while True:
-        yield env.timeout(rng.expovariate(traffic.rate * state.multiplier))
-        body: dict[str, Any] = {"symbol": rng.choice(traffic.symbols)}
+        yield env.timeout(rng.expovariate(traffic.rate * peak * state.multiplier))
+        if rng.random() * peak > profile(gateway.now_unix()):
+            continue
+        population = traffic.populations[bisect(shares, rng.random() * shares[-1])]
+        body: dict[str, Any] = {"symbol": rng.choice(population.symbols)}
         if traffic.client_features:
             body["features"] = features(rng)
-        env.process(_request(env, gateway, server, body, result))
+        headers = {"X-Client": population.name}
+        env.process(_request(env, gateway, server, body, headers, result))
 
 
 def _request(
-    env: simpy.Environment, gateway: ServiceGateway, server: ServerModel, body: dict[str, Any], result: SimResult
+    env: simpy.Environment,
+    gateway: ServiceGateway,
+    server: ServerModel,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
     arrived = env.now
     with server.cores.request() as core:
         yield core
         work = server.service_time()
         reply = yield gateway.request(
-            "POST", "/predict", json=body, service_time=work, queue_time=env.now - arrived, arrived=arrived
+            "POST",
+            "/predict",
+            json=body,
+            service_time=work,
+            queue_time=env.now - arrived,
+            arrived=arrived,
+            headers=headers,
         )
         yield env.timeout(work)
     result.responses[str(reply.status) if reply.status is not None else "error"] += 1

@@ -46,7 +46,8 @@ async def simulate(
         env.process(
             clients(env, gateway, spec.traffic, server, boundaries.traffic, stream(spec.seed, "traffic"), result)
         )
-        env.process(feed(env, gateway, spec.traffic.symbols, spec.feed_interval, stream(spec.seed, "feed"), result))
+        symbols = spec.traffic.all_symbols
+        env.process(feed(env, gateway, symbols, spec.feed_interval, stream(spec.seed, "feed"), result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
         await drive(env, gateway, spec.duration, on_progress)

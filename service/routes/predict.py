@@ -53,7 +53,8 @@ async def predict(body: PredictRequest, request: Request) -> Response:
         row, degraded = await _features(svc, body.symbol, request)
         features, age = row.features, max(0.0, clock.now() - row.timestamp)
     p = svc.model.predict(features)
-    svc.metrics.predictions.labels(p.direction).inc()
+    client = request.headers.get("x-client", "default")
+    svc.metrics.predictions.labels(client if client in svc.settings.clients else "other", p.direction).inc()
     answer = PredictResponse(
         symbol=body.symbol,
         direction=p.direction,

@@ -20,3 +20,13 @@ def test_scenario_holds_for_seed(path: Path, seed: int) -> None:
     scenario, base = load_scenario(path)
     result = run_scenario(scenario, base, seed=seed)
     assert result.passed, [e for e in result.verdict.expectations if not e.passed]
+
+
+@pytest.mark.slow
+@pytest.mark.prometheus
+def test_a_whole_day_with_the_intraday_profile_fires_nothing() -> None:
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "long" / "steady_state_24h.yaml"
+    scenario, base = load_scenario(path)
+    result = run_scenario(scenario, base)
+    assert result.passed, [e for e in result.verdict.expectations if not e.passed]
+    assert sum(result.sim.responses.values()) > 300_000
