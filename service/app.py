@@ -4,6 +4,7 @@
 and clock, so several can live in one process (one per simulated run) without sharing anything.
 """
 
+from pathlib import Path
 from typing import TextIO
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from service.chaos import InjectedFault
 from service.clock import Clock, WallClock
 from service.middleware import MeasuredRequests
-from service.model import LogisticModel, default_model
+from service.model import LogisticModel, default_model, load_model
 from service.routes import admin, features, predict, probes
 from service.settings import Settings
 from service.state import build_state
@@ -38,7 +39,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings()
     clock = clock or WallClock()
-    model = model or default_model(settings.model_version)
+    if model is None:
+        model = load_model(Path(settings.model_path)) if settings.model_path else default_model(settings.model_version)
     state = build_state(settings, clock, model, log_stream)
     app = FastAPI(title="HFT Factor Prediction API", version=model.version)
     app.state.service = state

@@ -33,7 +33,7 @@ class MeasuredRequests:
         self.metrics = state.metrics
         self.cpu = state.cpu
         self.logger = state.access_log
-        self.model_version = state.model.version
+        self.state = state
         self._served = itertools.count(1)
 
     def _request_id(self, headers: dict[str, str]) -> str:
@@ -83,7 +83,7 @@ class MeasuredRequests:
                     status=status,
                     seconds=elapsed,
                     request_id=request_id,
-                    model_version=self.model_version,
+                    model_version=self.state.model.version,
                 )
 
     def _count(self, scope: Scope, route: str, status: int) -> None:

@@ -6,8 +6,10 @@ simulator measures is the service and its faults, not numpy.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 FEATURES: tuple[str, ...] = (
@@ -51,6 +53,30 @@ class LogisticModel:
         probability = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
         direction: Direction = "up" if probability >= 0.5 else "down"
         return Prediction(direction, probability, max(probability, 1.0 - probability))
+
+
+class ModelFileError(ValueError):
+    """A model artifact that cannot be loaded; the message names the file and the field."""
+
+
+def load_model(path: Path) -> LogisticModel:
+    """A model artifact: JSON with ``version``, ``intercept`` and ``coefficients`` by feature."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{path}: cannot read model artifact: {exc}") from exc
+    try:
+        coefficients = doc["coefficients"]
+        missing = [f for f in FEATURES if f not in coefficients]
+        if missing:
+            raise ModelFileError(f"{path}: field coefficients lacks {', '.join(missing)}")
+        return LogisticModel(
+            str(doc["version"]), tuple(float(coefficients[f]) for f in FEATURES), float(doc.get("intercept", 0.0))
+        )
+    except KeyError as exc:
+        raise ModelFileError(f"{path}: missing field {exc.args[0]!r}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
 
 
 def default_model(version: str) -> LogisticModel:

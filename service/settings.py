@@ -11,6 +11,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model_version: str = "logit-0.1.0"
+    model_path: str | None = Field(default=None, description="Model artifact (JSON) to load, and to reload.")
     admin_token: str | None = Field(
         default=None,
         description="Bearer token for /admin; the admin API answers 404 while this is unset.",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from service.chaos import ChaosSpec
+from service.model import ModelFileError, load_model
 from service.state import request_clock, service
 
 
@@ -35,6 +37,22 @@ async def set_chaos(name: str, spec: ChaosSpec, request: Request) -> dict[str, C
     svc.apply_chaos(request_clock(request).now())
     svc.metrics.chaos_faults.labels(name).set(1)
     return dict(svc.chaos.faults)
+
+
+@router.post("/model/reload")
+async def reload_model(request: Request) -> dict[str, str]:
+    """Load the model artifact again (a retrained model), without a restart."""
+    svc = service(request)
+    if svc.settings.model_path is None:
+        raise HTTPException(409, "no model artifact configured (model_path): nothing to reload")
+    try:
+        model = load_model(Path(svc.settings.model_path))
+    except ModelFileError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    svc.metrics.model_info.labels(svc.model.version).set(0)
+    svc.model = model
+    svc.metrics.model_info.labels(model.version).set(1)
+    return {"model_version": model.version}
 
 
 @router.delete("/chaos/{name}")

@@ -200,3 +200,31 @@ def test_each_request_gets_an_id_and_one_ecs_log_line() -> None:
     assert first["http"]["request"]["id"] == ok.headers["x-request-id"]
     assert first["labels"]["route"] == "/predict" and first["service"]["version"] == "logit-0.1.0"
     assert second["http"]["request"]["id"] == "mine-1" and second["log.level"] == "warning"  # a 404: no features
+
+
+def test_model_reload_swaps_the_model_without_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    artifact = tmp_path / "model.json"
+    artifact.write_text(json.dumps({"version": "v1", "coefficients": dict.fromkeys(FEATURES, 0.0)}))
+    c = AsgiClient(
+        create_app(Settings(sim_clock=True, admin_token="secret", model_path=str(artifact)), SimulatedClock())
+    )
+    try:
+        body = {"symbol": "A", "features": FEATURES_OK}
+        assert c.post("/predict", json=body, headers=SIM).json()["model_version"] == "v1"
+        artifact.write_text(json.dumps({"version": "v2", "coefficients": dict.fromkeys(FEATURES, 1.0)}))
+        assert c.post("/admin/model/reload", headers=ADMIN).json() == {"model_version": "v2"}
+        answer = c.post("/predict", json=body, headers=SIM).json()
+        assert answer["model_version"] == "v2" and answer["probability"] > 0.5
+        artifact.write_text(json.dumps({"version": "v3", "coefficients": {}}))
+        bad = c.post("/admin/model/reload", headers=ADMIN)
+        assert bad.status_code == 422 and "lacks order_book_imbalance" in bad.text
+        assert c.post("/predict", json=body, headers=SIM).json()["model_version"] == "v2"  # kept the good one
+    finally:
+        c.close()
+
+
+def test_model_reload_without_an_artifact_is_a_409(client: Callable[..., AsgiClient]) -> None:
+    r = client(admin_token="secret").post("/admin/model/reload", headers=ADMIN)
+    assert r.status_code == 409 and "model_path" in r.text
