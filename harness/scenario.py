@@ -185,6 +185,7 @@ class Scenario(_Strict):
     seed: int = Field(default=0, ge=0)
     start: dt.datetime = Field(default=DEFAULT_START, description="Wall time of simulated second 0.")
     scrape_interval: PositiveSeconds = 15.0
+    feed_interval: PositiveSeconds = Field(default=1.0, description="How often the pipeline publishes features.")
     evaluation_interval: PositiveSeconds = Field(
         default=15.0, description="Interval of rule groups that set none (prometheus.yml's global one)."
     )
@@ -219,6 +220,7 @@ class Scenario(_Strict):
             seed=self.seed if seed is None else seed,
             start_unix=self.start_unix(),
             scrape_interval=self.scrape_interval,
+            feed_interval=self.feed_interval,
             traffic=self.traffic.spec(),
             server=ServerSpec(self.server.workers, self.server.service_time_median, self.server.service_time_sigma),
             faults=tuple(

@@ -82,8 +82,9 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
     for e in scenario.expectations:
         if e.silent:
             results.append(_check_silent(e, fired))
+        elif e.fault not in by_name:
+            results.append(ExpectationResult(describe(e), e.alert, False, f"fault {e.fault} never started", e.fault))
         else:
-            assert e.fault is not None
             results.append(_check_fires(e, by_name[e.fault], fired))
     if scenario.unexpected_alerts == "fail":
         claimed = {id(r.instance) for r in results if r.instance is not None}

@@ -78,7 +78,9 @@ def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, 
 def inject(b: Boundaries, fault: FaultSpec, result: SimResult) -> Generator[simpy.Event, Any, None]:
     env = b.env
     yield env.timeout(fault.start)
-    started = env.now
+    # Recorded when it starts, with its planned end: a fault may end with the run, when no
+    # event is processed any more. Switches happen exactly on time, so the plan is the truth.
+    result.faults.append(FaultRecord(fault.name, fault.kind, env.now, fault.end, fault.magnitude))
     if fault.flap_on is None or fault.flap_off is None:
         yield from _switch_on(b, fault, fault.end)
         yield env.timeout(fault.duration)
@@ -90,7 +92,6 @@ def inject(b: Boundaries, fault: FaultSpec, result: SimResult) -> Generator[simp
             yield env.timeout(on_until - env.now)
             yield from _switch_off(b, fault)
             yield env.timeout(max(0.0, min(fault.end, env.now + fault.flap_off) - env.now))
-    result.faults.append(FaultRecord(fault.name, fault.kind, started, env.now, fault.magnitude))
 
 
 def _check(reply: Reply, fault: FaultSpec, what: str) -> None:
