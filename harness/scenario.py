@@ -108,6 +108,17 @@ class ErrorBurst(_Fault):
         return self.error_rate
 
 
+class PeriodicErrors(_Fault):
+    """Every ``every``-th prediction fails with a 5xx: a steady error ratio without noise
+    (one broken connection in a pool the requests go round)."""
+
+    kind: Literal["periodic_errors"]
+    every: int = Field(ge=2, le=1_000_000)
+
+    def magnitude(self) -> float:
+        return float(self.every)
+
+
 class TrafficSurge(_Fault):
     """Clients send ``multiplier`` times the usual rate."""
 
@@ -141,7 +152,8 @@ class ServiceCrash(_Fault):
 
 
 Fault = Annotated[
-    LatencySpike | ErrorBurst | TrafficSurge | CpuHog | ServiceCrash | FeatureStoreOutage, Field(discriminator="kind")
+    LatencySpike | ErrorBurst | PeriodicErrors | TrafficSurge | CpuHog | ServiceCrash | FeatureStoreOutage,
+    Field(discriminator="kind"),
 ]
 
 

@@ -22,6 +22,7 @@ class ChaosSpec(BaseModel):
 
     delay_seconds: float = Field(default=0.0, ge=0.0, le=60.0)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    error_every: int = Field(default=0, ge=0, description="Fail every Nth request (a broken pooled connection).")
     cpu_cores: float = Field(default=0.0, ge=0.0, le=256.0, description="Cores a runaway thread burns.")
     feature_store_down: bool = Field(default=False, description="The feature store does not answer.")
     feature_store_delay: float = Field(default=0.0, ge=0.0, le=60.0, description="Added store latency.")
@@ -35,6 +36,7 @@ class InjectedFault(Exception):
 class Chaos:
     rng: random.Random
     faults: dict[str, ChaosSpec]
+    served: int = 0  # requests that went through the hook, for error_every
 
     @classmethod
     def seeded(cls, seed: int) -> Chaos:
@@ -57,6 +59,10 @@ class Chaos:
         delay = sum(f.delay_seconds for f in self.faults.values())
         if delay:
             await clock.sleep(delay)
+        self.served += 1
+        for name, f in self.faults.items():
+            if f.error_every and self.served % f.error_every == 0:
+                raise InjectedFault(name)
         survive = 1.0
         for f in self.faults.values():
             survive *= 1.0 - f.error_rate

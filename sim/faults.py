@@ -40,6 +40,7 @@ _CHAOS: dict[FaultKind, Callable[[float], dict[str, Any]]] = {
     FaultKind.ERROR_BURST: lambda m: {"error_rate": m},
     FaultKind.CPU_HOG: lambda m: {"cpu_cores": m},
     FaultKind.FEATURE_STORE_OUTAGE: lambda m: {"feature_store_down": True},
+    FaultKind.PERIODIC_ERRORS: lambda m: {"error_every": round(m)},
 }
 
 

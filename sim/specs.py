@@ -17,6 +17,7 @@ class FaultKind(StrEnum):
     CPU_HOG = "cpu_hog"
     SERVICE_CRASH = "service_crash"
     FEATURE_STORE_OUTAGE = "feature_store_outage"
+    PERIODIC_ERRORS = "periodic_errors"
 
 
 @dataclass(frozen=True)
