@@ -228,3 +228,12 @@ def test_model_reload_swaps_the_model_without_a_restart(tmp_path) -> None:  # ty
 def test_model_reload_without_an_artifact_is_a_409(client: Callable[..., AsgiClient]) -> None:
     r = client(admin_token="secret").post("/admin/model/reload", headers=ADMIN)
     assert r.status_code == 409 and "model_path" in r.text
+
+
+def test_periodic_errors_fail_exactly_every_nth_request(client: Callable[..., AsgiClient]) -> None:
+    c = client(admin_token="secret")
+    assert c.put("/admin/chaos/pool", json={"error_every": 4}, headers=ADMIN).status_code == 200
+    statuses = [
+        c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM).status_code for _ in range(12)
+    ]
+    assert statuses == [200, 200, 200, 503] * 3
