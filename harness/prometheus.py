@@ -20,6 +20,7 @@ import httpx
 from harness.binaries import find_binary
 from harness.errors import PrometheusStartError
 from harness.ports import free_port
+from harness.processes import stop
 
 # Samples are written after the fact, most of them "in the past" relative to the newest one
 # (derived series are written back behind the scraped ones), so the window is wide.
@@ -58,7 +59,7 @@ def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Ite
             url = f"http://127.0.0.1:{port}"
             if _wait_ready(url, process):
                 break
-            _stop(process)
+            stop(process)
             if attempt == attempts - 1:
                 raise PrometheusStartError(
                     f"prometheus did not become ready on {url}: {_tail(log_path)}"
@@ -73,7 +74,7 @@ def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Ite
         raise
     finally:
         if process is not None:
-            _stop(process)
+            stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -107,16 +108,6 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> bool:
                     return True
             time.sleep(0.02)
     return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _tail(log_path: Path, lines: int = 5) -> str:

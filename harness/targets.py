@@ -21,6 +21,7 @@ import httpx
 
 from harness.errors import ConfigurationError, EngineError
 from harness.ports import free_port
+from harness.processes import stop
 from service import Settings, SimulatedClock, create_app
 
 READY_TIMEOUT = 30.0
@@ -58,7 +59,7 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
     yield Target(url.rstrip("/"), admin_token, _loopback_transport, None)
 
 
-def _serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
+def serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -78,7 +79,7 @@ def _serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
     ]
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -88,16 +89,6 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
             return
         time.sleep(0.05)
     raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.contextmanager
@@ -110,20 +101,20 @@ def spawned(seed: int, workers: int) -> Iterator[Target]:
 
     def start() -> httpx.AsyncBaseTransport:
         for process in current:
-            _stop(process)
+            stop(process)
         current.clear()
         process = subprocess.Popen(
-            _serve_command(port, token, seed, workers),
+            serve_command(port, token, seed, workers),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         current.append(process)
-        _wait_ready(url, process)
+        wait_ready(url, process)
         return _loopback_transport()
 
     try:
         yield Target(url, token, start, start)
     finally:
         for process in current:
-            _stop(process)
+            stop(process)

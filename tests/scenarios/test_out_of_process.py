@@ -7,7 +7,6 @@ stored samples, and so the verdicts, must be identical to the in-process run's.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +15,10 @@ import pytest
 
 from harness.errors import FaultError
 from harness.ports import free_port
+from harness.processes import stop
 from harness.run import RunResult, run_scenario
 from harness.scenario import load_scenario
-from harness.targets import _wait_ready
+from harness.targets import serve_command, wait_ready
 
 pytestmark = pytest.mark.prometheus
 DATA = Path(__file__).parent / "data"
@@ -46,31 +46,14 @@ def in_process_spike(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 @pytest.fixture
 def served() -> Iterator[tuple[str, str]]:
     port, token = free_port(), "token-for-test"
-    cmd = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "serve",
-        "--sim-clock",
-        "--port",
-        str(port),
-        "--admin-token",
-        token,
-        "--chaos-seed",
-        "3",
-        "--cpu-cores",
-        "2",
-        "--log-level",
-        "warning",
-    ]
+    cmd = serve_command(port, token, seed=3, workers=2)
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process)
+        wait_ready(url, process)
         yield url, token
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def test_service_url_gives_the_in_process_record(
