@@ -27,7 +27,7 @@ from harness.durations import format_duration
 from harness.errors import ConfigurationError
 from harness.record import read_samples_parquet
 from harness.remote_write import is_stale
-from harness.rules import load_rule_groups
+from harness.rules import RuleGroup, load_rule_groups
 from harness.samples import SampleSet
 
 EVERY_NTH = 10  # quiet evaluations checked besides every transition
@@ -104,9 +104,8 @@ def alert_tests(timelines: list[RuleTimeline], times: list[float]) -> list[dict[
     return tests
 
 
-def _rules_without_raw_annotations(rule_files: list[Path], folder: Path) -> list[Path]:
+def _rules_without_raw_annotations(rule_files: list[Path], groups: list[RuleGroup], folder: Path) -> list[Path]:
     """Copies of the rule files minus annotations we keep unrendered (we cannot predict them)."""
-    groups = load_rule_groups(rule_files, check=False)
     raw = {(g.source, r.name): set(r.raw_annotations) for g in groups for r in g.alerting_rules if r.raw_annotations}
     if not raw:
         return rule_files
@@ -138,7 +137,7 @@ def crosscheck_samples(
     times = [k * interval for k in range(math.floor(duration / interval + 1e-9) + 1)]
     with tempfile.TemporaryDirectory(prefix="alertdrill-crosscheck-") as tmp:
         folder = Path(tmp)
-        files = _rules_without_raw_annotations(rule_files, folder)
+        files = _rules_without_raw_annotations(rule_files, groups, folder)
         tests = alert_tests(ours.evaluation.timelines, times)
         doc = {
             "rule_files": [str(p.resolve()) for p in files],

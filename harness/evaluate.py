@@ -35,8 +35,8 @@ class EvaluationWindow:
 
 @dataclass
 class Evaluation:
+    derived: SampleSet  # recording-rule outputs, ALERTS and ALERTS_FOR_STATE as written
     timelines: list[RuleTimeline] = field(default_factory=list)
-    derived: SampleSet | None = None  # recording-rule outputs, ALERTS and ALERTS_FOR_STATE as written
 
 
 def evaluation_times(interval: float, duration: float) -> list[float]:
@@ -112,8 +112,7 @@ def evaluate_groups(
     context: TemplateContext | None = None,
 ) -> Evaluation:
     """Every rule of every group, in order, over the run's evaluation times, writing outputs back."""
-    result = Evaluation(derived=SampleSet(window.start_unix))
-    assert result.derived is not None
+    result = Evaluation(SampleSet(window.start_unix))
     for group in groups:
         times = evaluation_times(group.interval, window.duration)
         stamps = [round((window.start_unix + t) * 1000) for t in times]

@@ -32,89 +32,55 @@ class ServiceMetrics:
 
 
 def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMetrics:
-    ns = "prediction_api"
+    def counter(name: str, doc: str, *labels: str) -> Counter:
+        return Counter(name, doc, labels, namespace="prediction_api", registry=registry)
+
+    def gauge(name: str, doc: str, *labels: str) -> Gauge:
+        return Gauge(name, doc, labels, namespace="prediction_api", registry=registry)
+
     metrics = ServiceMetrics(
         registry=registry,
-        requests=Counter(
+        requests=counter(
             "http_requests",
             "HTTP requests answered, by route template, method and status code.",
-            ["route", "method", "status"],
-            namespace=ns,
-            registry=registry,
+            "route",
+            "method",
+            "status",
         ),
         latency=Histogram(
             "http_request_duration_seconds",
             "Time from a request reaching the server to its response.",
             ["route"],
-            namespace=ns,
+            namespace="prediction_api",
             buckets=LATENCY_BUCKETS,
             registry=registry,
         ),
-        predictions=Counter(
-            "predictions",
-            "Predictions served, by client population and predicted direction.",
-            ["client", "direction"],
-            namespace=ns,
-            registry=registry,
+        predictions=counter(
+            "predictions", "Predictions served, by client population and predicted direction.", "client", "direction"
         ),
-        chaos_faults=Gauge(
-            "chaos_faults_active",
-            "Chaos faults switched on in this process (1 while active).",
-            ["fault"],
-            namespace=ns,
-            registry=registry,
+        chaos_faults=gauge(
+            "chaos_faults_active", "Chaos faults switched on in this process (1 while active).", "fault"
         ),
-        model_info=Gauge(
-            "model_info",
-            "The model being served (always 1).",
-            ["version"],
-            namespace=ns,
-            registry=registry,
+        model_info=gauge("model_info", "The model being served (always 1).", "version"),
+        breaker_state=gauge(
+            "circuit_breaker_state", "1 for the state a circuit breaker is in, 0 for the others.", "dependency", "state"
         ),
-        **_more(registry),  # type: ignore[arg-type]
+        breaker_transitions=counter(
+            "circuit_breaker_transitions", "Circuit breaker state changes, by the state entered.", "dependency", "state"
+        ),
+        dependency_requests=counter(
+            "dependency_requests",
+            "Calls to a dependency: ok, error, or rejected by its open breaker.",
+            "dependency",
+            "outcome",
+        ),
+        fallbacks=counter(
+            "fallback_predictions", "Predictions served from cached features while the feature store was out."
+        ),
+        feature_updates=counter("feature_updates", "Feature rows published by the pipeline, by symbol.", "symbol"),
     )
     metrics.model_info.labels(model_version).set(1)
     return metrics
-
-
-def _more(registry: CollectorRegistry) -> dict[str, Counter | Gauge]:
-    ns = "prediction_api"
-    return {
-        "breaker_state": Gauge(
-            "circuit_breaker_state",
-            "1 for the state a circuit breaker is in, 0 for the others.",
-            ["dependency", "state"],
-            namespace=ns,
-            registry=registry,
-        ),
-        "breaker_transitions": Counter(
-            "circuit_breaker_transitions",
-            "Circuit breaker state changes, by the state entered.",
-            ["dependency", "state"],
-            namespace=ns,
-            registry=registry,
-        ),
-        "dependency_requests": Counter(
-            "dependency_requests",
-            "Calls to a dependency: ok, error, or rejected by its open breaker.",
-            ["dependency", "outcome"],
-            namespace=ns,
-            registry=registry,
-        ),
-        "fallbacks": Counter(
-            "fallback_predictions",
-            "Predictions served from cached features while the feature store was out.",
-            namespace=ns,
-            registry=registry,
-        ),
-        "feature_updates": Counter(
-            "feature_updates",
-            "Feature rows published by the pipeline, by symbol.",
-            ["symbol"],
-            namespace=ns,
-            registry=registry,
-        ),
-    }
 
 
 class WithoutCreatedSeries:

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import simpy
 
-SIM_TIME_HEADER = "X-Sim-Time"
-SIM_SERVICE_TIME_HEADER = "X-Sim-Service-Time"
-SIM_QUEUE_TIME_HEADER = "X-Sim-Queue-Time"
+# The service's contract: the headers its simulated clock reads.
+from service.clock import SIM_QUEUE_TIME_HEADER, SIM_SERVICE_TIME_HEADER, SIM_TIME_HEADER
+
 _TIMEOUT = httpx.Timeout(30.0).as_dict()  # only a service over loopback can be slow in wall time
 
 
