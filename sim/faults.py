@@ -1,7 +1,7 @@
 """Fault injectors. Each enters at a boundary (design.md, decision 3): the service's chaos
-hooks over its admin API, the traffic the clients send, the server's CPU, or the process
-itself. The metrics then move because the service really saw it, never because a value was
-written.
+hooks over its admin API, the traffic the clients send, the server's CPU, the process
+itself, the rows the feed publishes, or the market. The metrics then move because the
+service really saw it, never because a value was written.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import simpy
 
+from sim.feed import FeedFaults
 from sim.gateway import Reply, ServiceGateway
+from sim.market import Market
 from sim.records import FaultRecord, SimResult
 from sim.server import ServerModel
-from sim.specs import FaultKind, FaultSpec
+from sim.specs import FEED_FAULTS, FaultKind, FaultSpec
 from sim.traffic import TrafficState
 
 
@@ -32,6 +34,8 @@ class Boundaries:
     gateway: ServiceGateway
     server: ServerModel
     traffic: TrafficState
+    market: Market
+    feed: FeedFaults
     restart: Callable[[], httpx.AsyncBaseTransport] | None = None
 
 
@@ -54,6 +58,12 @@ def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy
             b.env.process(b.server.hog(fault.magnitude, until))
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier *= fault.magnitude
+    elif fault.kind in FEED_FAULTS:
+        b.feed.start(fault)
+    elif fault.kind is FaultKind.REGIME_CHANGE:
+        b.market.override(fault.name, fault.regime, fault.magnitude)
+    elif fault.kind is FaultKind.LOW_CONFIDENCE:
+        b.market.dampen(fault.name, fault.magnitude)
     elif fault.kind is FaultKind.SERVICE_CRASH:
         if b.restart is None:
             raise FaultInjectionError(
@@ -71,6 +81,12 @@ def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, 
                 _check(reply, fault, "switch off")
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier /= fault.magnitude
+    elif fault.kind in FEED_FAULTS:
+        b.feed.stop(fault)
+    elif fault.kind is FaultKind.REGIME_CHANGE:
+        b.market.release(fault.name)
+    elif fault.kind is FaultKind.LOW_CONFIDENCE:
+        b.market.undampen(fault.name)
     elif fault.kind is FaultKind.SERVICE_CRASH:
         assert b.restart is not None
         b.gateway.restart(b.restart())

@@ -37,3 +37,5 @@ class SimResult:
     faults: list[FaultRecord] = field(default_factory=list)
     responses: Counter[str] = field(default_factory=Counter)
     feed_responses: Counter[str] = field(default_factory=Counter)
+    feedback_responses: Counter[str] = field(default_factory=Counter)
+    regimes: list[tuple[float, str, float]] = field(default_factory=list)  # (time, regime, strength) as it changed

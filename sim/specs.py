@@ -18,6 +18,27 @@ class FaultKind(StrEnum):
     SERVICE_CRASH = "service_crash"
     FEATURE_STORE_OUTAGE = "feature_store_outage"
     PERIODIC_ERRORS = "periodic_errors"
+    STALE_FEED = "stale_feed"
+    FEED_OUTAGE = "feed_outage"
+    NULL_FEATURES = "null_features"
+    SCHEMA_BREAK = "schema_break"
+    FEATURE_DRIFT = "feature_drift"
+    REGIME_CHANGE = "regime_change"
+    LOW_CONFIDENCE = "low_confidence"
+
+
+#: Faults the feed applies to what it publishes (the data layer's boundary).
+FEED_FAULTS = frozenset(
+    {
+        FaultKind.STALE_FEED,
+        FaultKind.FEED_OUTAGE,
+        FaultKind.NULL_FEATURES,
+        FaultKind.SCHEMA_BREAK,
+        FaultKind.FEATURE_DRIFT,
+    }
+)
+#: Faults that change the market itself.
+MARKET_FAULTS = frozenset({FaultKind.REGIME_CHANGE, FaultKind.LOW_CONFIDENCE})
 
 
 @dataclass(frozen=True)
@@ -26,7 +47,11 @@ class FaultSpec:
 
     ``magnitude`` is in the fault's own unit: added seconds of latency for a latency spike,
     the fraction of requests that fail for an error burst, the factor on the arrival rate
-    for a traffic surge, the cores a runaway thread burns for a CPU hog; a crash has none.
+    for a traffic surge, the cores a runaway thread burns for a CPU hog, the fraction of
+    values or rows affected for nulls and schema breaks, the regime's strength for a regime
+    change, the signal left for a low-confidence market; a crash has none. ``symbols`` and
+    ``features`` narrow a data fault (empty: all); ``regime``, ``shift``, ``scale`` and
+    ``mode`` are the data and market faults' own parameters.
     A fault with ``flap_on`` and ``flap_off`` switches on and off in that rhythm while it
     lasts (a flapping dependency).
     """
@@ -38,6 +63,12 @@ class FaultSpec:
     magnitude: float = 0.0
     flap_on: float | None = None
     flap_off: float | None = None
+    symbols: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    regime: str = ""
+    shift: float = 0.0
+    scale: float = 1.0
+    mode: str = ""
 
     @property
     def end(self) -> float:
@@ -84,6 +115,29 @@ class ServerSpec:
 
 
 @dataclass(frozen=True)
+class RegimePhase:
+    """From ``start`` (simulated seconds) the market is in ``regime`` at ``strength``."""
+
+    start: float
+    regime: str = "calm"
+    strength: float = 1.0
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """The market behind the feed and the trading desk that reports outcomes.
+
+    ``tau`` is the factors' memory; an outcome is known ``horizon`` after its tick and the
+    desk reports known outcomes every ``feedback_interval``.
+    """
+
+    tau: float = 5.0
+    horizon: float = 5.0
+    feedback_interval: float = 2.0
+    regimes: tuple[RegimePhase, ...] = (RegimePhase(0.0),)
+
+
+@dataclass(frozen=True)
 class WorldSpec:
     duration: float
     seed: int
@@ -92,4 +146,5 @@ class WorldSpec:
     feed_interval: float = 1.0
     traffic: TrafficSpec = field(default_factory=TrafficSpec)
     server: ServerSpec = field(default_factory=ServerSpec)
+    market: MarketSpec = field(default_factory=MarketSpec)
     faults: tuple[FaultSpec, ...] = ()

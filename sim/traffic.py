@@ -1,7 +1,9 @@
-"""Client traffic: Poisson arrivals of /predict requests, served by the server model."""
+"""Client traffic: Poisson arrivals of /predict requests, served by the server model; the desk
+learns each prediction's outcome."""
 
 from __future__ import annotations
 
+import json
 import random
 from bisect import bisect
 from collections.abc import Generator
@@ -11,8 +13,9 @@ from typing import Any
 
 import simpy
 
-from sim.feed import features
-from sim.gateway import ServiceGateway
+from sim.desk import Desk
+from sim.gateway import Reply, ServiceGateway
+from sim.market import Market
 from sim.profile import PEAK, PROFILES
 from sim.records import SimResult
 from sim.server import ServerModel
@@ -32,6 +35,8 @@ def clients(
     traffic: TrafficSpec,
     server: ServerModel,
     state: TrafficState,
+    market: Market,
+    desk: Desk,
     rng: random.Random,
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
@@ -43,11 +48,13 @@ def clients(
         if rng.random() * peak > profile(gateway.now_unix()):
             continue
         population = traffic.populations[bisect(shares, rng.random() * shares[-1])]
-        body: dict[str, Any] = {"symbol": rng.choice(population.symbols)}
+        symbol = rng.choice(population.symbols)
+        body: dict[str, Any] = {"symbol": symbol}
+        tick = market.states[symbol]
         if traffic.client_features:
-            body["features"] = features(rng)
+            body["features"] = {k: round(v, 6) for k, v in tick.factors.items()}
         headers = {"X-Client": population.name}
-        env.process(_request(env, gateway, server, body, headers, result))
+        env.process(_request(env, gateway, server, body, headers, desk, tick.up, result))
 
 
 def _request(
@@ -56,8 +63,11 @@ def _request(
     server: ServerModel,
     body: dict[str, Any],
     headers: dict[str, str],
+    desk: Desk,
+    up: bool,
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
+    """One request; ``up`` is the direction the market will take over the prediction's horizon."""
     arrived = env.now
     with server.cores.request() as core:
         yield core
@@ -73,3 +83,13 @@ def _request(
         )
         yield env.timeout(work)
     result.responses[str(reply.status) if reply.status is not None else "error"] += 1
+    prediction_id = _prediction_id(reply)
+    if prediction_id is not None:
+        desk.record(prediction_id, up)
+
+
+def _prediction_id(reply: Reply) -> str | None:
+    if reply.status != 200:
+        return None
+    value = json.loads(reply.content).get("prediction_id")
+    return value if isinstance(value, str) else None

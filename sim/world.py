@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from typing import Any
 
 import httpx
 import simpy
 
+from sim.desk import Desk, report
 from sim.driver import drive
 from sim.faults import Boundaries, inject
-from sim.feed import feed
+from sim.feed import FeedFaults, feed
 from sim.gateway import ServiceGateway
+from sim.market import Market
 from sim.records import SimResult
 from sim.scrape import scraper
 from sim.server import ServerModel
-from sim.specs import WorldSpec
+from sim.specs import RegimePhase, WorldSpec
 from sim.traffic import TrafficState, clients
 
 
@@ -40,14 +43,28 @@ async def simulate(
     result = SimResult(duration=spec.duration)
     gateway = ServiceGateway(env, transport, httpx.URL(base_url), spec.start_unix, admin_token)
     server = ServerModel(env, spec.server, stream(spec.seed, "server"))
-    boundaries = Boundaries(env, gateway, server, TrafficState(), restart)
+    market = Market(spec.traffic.all_symbols, stream(spec.seed, "market"), tau=spec.market.tau)
+    desk = Desk(env, spec.market.horizon)
+    boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart)
     try:
+        env.process(schedule(env, market, spec.market.regimes, result))
         env.process(scraper(env, gateway, spec.scrape_interval, result))
         env.process(
-            clients(env, gateway, spec.traffic, server, boundaries.traffic, stream(spec.seed, "traffic"), result)
+            clients(
+                env,
+                gateway,
+                spec.traffic,
+                server,
+                boundaries.traffic,
+                market,
+                desk,
+                stream(spec.seed, "traffic"),
+                result,
+            )
         )
-        symbols = spec.traffic.all_symbols
-        env.process(feed(env, gateway, symbols, spec.feed_interval, stream(spec.seed, "feed"), result))
+        feed_rng = stream(spec.seed, "feed")
+        env.process(feed(env, gateway, market, spec.feed_interval, boundaries.feed, feed_rng, result))
+        env.process(report(env, gateway, desk, spec.market.feedback_interval, result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
         await drive(env, gateway, spec.duration, on_progress)
@@ -55,3 +72,13 @@ async def simulate(
         await gateway.aclose()
     result.faults.sort(key=lambda f: (f.start, f.name))
     return result
+
+
+def schedule(
+    env: simpy.Environment, market: Market, phases: tuple[RegimePhase, ...], result: SimResult
+) -> Generator[simpy.Event, Any, None]:
+    """Move the market through the scenario's regimes."""
+    for phase in sorted(phases, key=lambda p: p.start):
+        yield env.timeout(max(0.0, phase.start - env.now))
+        market.set_regime(phase.regime, phase.strength)
+        result.regimes.append((env.now, phase.regime, phase.strength))
