@@ -15,7 +15,7 @@ from service.chaos import InjectedFault
 from service.clock import Clock, WallClock
 from service.middleware import MeasuredRequests
 from service.model import LogisticModel, default_model, load_model
-from service.routes import admin, features, predict, probes
+from service.routes import admin, features, feedback, predict, probes
 from service.settings import Settings
 from service.state import build_state
 
@@ -46,7 +46,7 @@ def create_app(
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(InjectedFault, _injected)
-    for module in (predict, features, probes, admin):
+    for module in (predict, features, feedback, probes, admin):
         app.include_router(module.router)
     app.add_middleware(MeasuredRequests, state=state)
     return app

@@ -20,7 +20,7 @@ class FeatureStoreUnavailable(Exception):
 @dataclass(frozen=True)
 class FeatureRow:
     timestamp: float  # Unix seconds of the market data the features were computed from
-    features: dict[str, float]
+    features: dict[str, float | None]  # a null is imputed at prediction time
 
 
 @dataclass

@@ -54,8 +54,9 @@ class MeasuredRequests:
             await _send_json(send, 400, {"detail": str(exc)})
             self._count(scope, UNMATCHED_ROUTE, 400)
             return
-        scope.setdefault("state", {})["clock"] = request_clock
         request_id = self._request_id(headers)
+        state = scope.setdefault("state", {})
+        state["clock"], state["request_id"] = request_clock, request_id
         status = 500
 
         async def send_with_status(message: Message) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.feature_schema import Reason
 from service.model import FEATURES
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -37,6 +38,7 @@ class PredictRequest(BaseModel):
 
 
 class PredictResponse(BaseModel):
+    prediction_id: str = Field(description="Report the outcome under this id (POST /feedback).")
     symbol: str
     direction: Literal["up", "down"]
     probability: float
@@ -44,24 +46,52 @@ class PredictResponse(BaseModel):
     model_version: str
     degraded: bool = Field(default=False, description="Features came from the fallback cache.")
     features_age_seconds: float | None = None
-
-
-class FeatureUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    symbol: str = Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9._-]+$")
-    timestamp: float = Field(ge=0, allow_inf_nan=False, description="Unix seconds of the market data.")
-    features: dict[str, FiniteFloat]
+    imputed: list[str] = Field(default_factory=list, description="Features that were null, imputed with the median.")
 
 
 class FeatureBatch(BaseModel):
+    """Rows are validated one by one (service/feature_schema.py): a bad row is rejected with a
+    reason, the rest of the batch is kept."""
+
     model_config = ConfigDict(extra="forbid")
 
-    updates: list[FeatureUpdate] = Field(min_length=1, max_length=10_000)
+    source: str = Field(default="unknown", pattern=r"^[a-z0-9_-]{1,32}$", description="The upstream data source.")
+    updates: list[Any] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Rows {symbol, timestamp (Unix seconds of the data), features: {name: number or null}}.",
+    )
+
+
+class RejectedRow(BaseModel):
+    index: int
+    symbol: str | None
+    field: str
+    reason: Reason
+    detail: str
 
 
 class FeatureBatchResult(BaseModel):
     accepted: int
+    rejected: list[RejectedRow] = Field(default_factory=list)
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prediction_id: str = Field(min_length=1, max_length=64)
+    outcome: Literal["up", "down"]
+
+
+class FeedbackBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcomes: list[Outcome] = Field(min_length=1, max_length=10_000)
+
+
+class FeedbackResult(BaseModel):
+    matched: int
+    unmatched: int
 
 
 class Health(BaseModel):

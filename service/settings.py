@@ -33,6 +33,12 @@ class Settings(BaseModel):
         default=("default", "market_making", "stat_arb", "momentum", "execution"),
         description="X-Client values kept as a metric label; any other is counted as 'other'.",
     )
+    feature_abs_max: float = Field(default=1000.0, gt=0, description="Largest |value| a feature row may carry.")
+    upstream_timeout: float = Field(default=10.0, gt=0, description="Seconds without a good batch: upstream down.")
+    drift_window: float = Field(default=600.0, gt=0, description="Seconds of recent values drift is measured on.")
+    drift_min_values: int = Field(default=200, ge=1, description="Fewer recent values: no drift score.")
+    feedback_ttl: float = Field(default=600.0, gt=0, description="Seconds a prediction waits for its outcome.")
+    feedback_max_pending: int = Field(default=100_000, ge=1, description="Predictions remembered for feedback.")
     chaos_seed: int = Field(default=0, description="Seed of the generator that picks failed requests.")
     chaos_delay_seconds: float = Field(default=0.0, ge=0.0, description="Delay added from start.")
     chaos_error_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="Fraction failed from start.")

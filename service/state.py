@@ -16,10 +16,13 @@ from service.breaker import BreakerState, CircuitBreaker
 from service.chaos import Chaos, ChaosSpec
 from service.clock import Clock, RequestClock
 from service.cpu import CpuAccount
+from service.drift import DriftWindow
 from service.feature_store import FeatureRow, FeatureStore, FeatureStoreClient
 from service.logs import request_logger
 from service.metrics import ServiceMetrics, WithoutCreatedSeries, create_metrics
 from service.model import LogisticModel
+from service.monitors import DataMonitors
+from service.outcomes import PendingPredictions
 from service.settings import Settings
 
 FEATURE_STORE = "feature_store"
@@ -37,6 +40,8 @@ class ServiceState:
     store: FeatureStore
     store_client: FeatureStoreClient
     breaker: CircuitBreaker
+    monitors: DataMonitors
+    pending: PendingPredictions
     access_log: logging.Logger | None = None
     cache: dict[str, FeatureRow] = field(default_factory=dict)  # last rows read, the breaker's fallback
 
@@ -46,6 +51,15 @@ class ServiceState:
         self.cpu.set_hog(self.chaos.cpu_cores, now)
         self.store_client.down = any(f.feature_store_down for f in faults)
         self.store_client.extra_delay = sum(f.feature_store_delay for f in faults)
+
+    def serve_model(self, model: LogisticModel) -> None:
+        """Switch to ``model`` and say so in the model metrics (start and reload)."""
+        self.metrics.model_info.labels(self.model.version).set(0)
+        self.model = model
+        self.monitors.reference = model.reference
+        self.metrics.model_info.labels(model.version).set(1)
+        if model.trained_at is not None:
+            self.metrics.model_trained.set(model.trained_at)
 
 
 def build_state(
@@ -64,6 +78,8 @@ def build_state(
         closed = breaker_state is BreakerState.CLOSED
         metrics.breaker_state.labels(FEATURE_STORE, breaker_state.value).set(1 if closed else 0)
     store = FeatureStore()
+    monitors = DataMonitors(clock, settings, DriftWindow(settings.drift_window))
+    metrics.registry.register(monitors)
     state = ServiceState(
         settings=settings,
         clock=clock,
@@ -75,8 +91,11 @@ def build_state(
         store=store,
         store_client=FeatureStoreClient(store),
         breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_timeout, breaker_moved),
+        monitors=monitors,
+        pending=PendingPredictions(settings.feedback_ttl, settings.feedback_max_pending),
         access_log=request_logger(log_stream) if settings.access_log else None,
     )
+    state.serve_model(model)
     if settings.chaos_delay_seconds or settings.chaos_error_rate:
         spec = ChaosSpec(delay_seconds=settings.chaos_delay_seconds, error_rate=settings.chaos_error_rate)
         state.chaos.set("settings", spec)

@@ -49,9 +49,7 @@ async def reload_model(request: Request) -> dict[str, str]:
         model = load_model(Path(svc.settings.model_path))
     except ModelFileError as exc:
         raise HTTPException(422, str(exc)) from exc
-    svc.metrics.model_info.labels(svc.model.version).set(0)
-    svc.model = model
-    svc.metrics.model_info.labels(model.version).set(1)
+    svc.serve_model(model)
     return {"model_version": model.version}
 
 

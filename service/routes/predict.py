@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from service.feature_store import FeatureRow, FeatureStoreUnavailable
+from service.outcomes import Pending
 from service.schemas import PredictRequest, PredictResponse
 from service.state import FEATURE_STORE, ServiceState, request_clock, service
 
@@ -47,15 +48,28 @@ async def predict(body: PredictRequest, request: Request) -> Response:
     svc = service(request)
     clock = request_clock(request)
     await svc.chaos.apply(clock)
+    imputed: list[str] = []
     if body.features is not None:
         features, degraded, age = body.features, False, None
     else:
         row, degraded = await _features(svc, body.symbol, request)
-        features, age = row.features, max(0.0, clock.now() - row.timestamp)
+        age = max(0.0, clock.now() - row.timestamp)
+        features = {}
+        for name, value in row.features.items():
+            if value is None:
+                imputed.append(name)
+                value = svc.model.imputation(name)
+            features[name] = value
     p = svc.model.predict(features)
+    prediction_id: str = request.scope["state"]["request_id"]
+    svc.metrics.confidence.observe(p.confidence)
+    expired = svc.pending.add(prediction_id, Pending(p.direction, p.confidence, clock.now()))
+    if expired:
+        svc.metrics.feedback_expired.inc(expired)
     client = request.headers.get("x-client", "default")
     svc.metrics.predictions.labels(client if client in svc.settings.clients else "other", p.direction).inc()
     answer = PredictResponse(
+        prediction_id=prediction_id,
         symbol=body.symbol,
         direction=p.direction,
         probability=p.probability,
@@ -63,6 +77,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
         model_version=svc.model.version,
         degraded=degraded,
         features_age_seconds=age,
+        imputed=imputed,
     )
     # Serialised here: returning the model would make FastAPI validate it a second time.
     return Response(answer.model_dump_json(), media_type="application/json")

@@ -27,7 +27,7 @@ def c() -> Iterator[AsgiClient]:
 
 def publish(c: AsgiClient, t: float, symbol: str = "AAPL") -> None:
     body = {"updates": [{"symbol": symbol, "timestamp": 1000.0 + t, "features": dict.fromkeys(FEATURES, 0.5)}]}
-    assert c.post("/features", json=body, headers=at(t)).json() == {"accepted": 1}
+    assert c.post("/features", json=body, headers=at(t)).json() == {"accepted": 1, "rejected": []}
 
 
 def sample(c: AsgiClient, name: str, **labels: str) -> float:
@@ -49,9 +49,11 @@ def test_unknown_symbol_is_a_404_with_a_reason(c: AsgiClient) -> None:
     assert r.status_code == 404 and "has not published it" in r.text
 
 
-def test_invalid_feature_batch_is_a_422(c: AsgiClient) -> None:
-    r = c.post("/features", json={"updates": [{"symbol": "AAPL", "timestamp": -1, "features": {}}]}, headers=at(0))
-    assert r.status_code == 422
+def test_a_batch_without_rows_is_a_422(c: AsgiClient) -> None:
+    for body in ({"updates": []}, {"updates": "AAPL"}, {"rows": []}, [1, 2]):
+        r = c.post("/features", json=body, headers=at(0))
+        assert r.status_code == 422, body
+        assert r.json()["detail"], body
 
 
 def test_outage_opens_the_breaker_serves_cached_features_then_fails(c: AsgiClient) -> None:

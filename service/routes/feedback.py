@@ -1,0 +1,34 @@
+"""``POST /feedback``: the trading desk reports each prediction's realised direction."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from service.outcomes import confidence_bin
+from service.schemas import FeedbackBatch, FeedbackResult
+from service.state import service
+
+router = APIRouter()
+
+
+@router.post("/feedback", response_model=FeedbackResult)
+async def feedback(batch: FeedbackBatch, request: Request) -> FeedbackResult:
+    svc = service(request)
+    m = svc.metrics
+    matched = 0
+    for report in batch.outcomes:
+        pending = svc.pending.take(report.prediction_id)
+        if pending is None:
+            continue
+        matched += 1
+        correct = pending.direction == report.outcome
+        m.outcomes.labels("correct" if correct else "incorrect").inc()
+        b = confidence_bin(pending.confidence)
+        m.calibration_predictions.labels(b).inc()
+        m.calibration_confidence.labels(b).inc(pending.confidence)
+        if correct:
+            m.calibration_correct.labels(b).inc()
+    unmatched = len(batch.outcomes) - matched
+    m.feedback.labels("matched").inc(matched)
+    m.feedback.labels("unmatched").inc(unmatched)
+    return FeedbackResult(matched=matched, unmatched=unmatched)
