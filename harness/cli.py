@@ -111,6 +111,30 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     return EXIT_PASSED if check.passed else EXIT_FAILED
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    import time
+
+    from harness.train import regime_table, train, write_artifact
+    from sim.regimes import REGIMES
+
+    if args.regime not in REGIMES:
+        raise ConfigurationError(f"--regime {args.regime!r}: not a regime (regimes: {', '.join(REGIMES)})")
+    trained_at = time.time() if args.trained_at is None else args.trained_at
+    print(f"training on {args.samples} draws of the {args.regime} market (seed {args.seed}) ...", file=sys.stderr)
+    artifact, held_out = train(args.seed, args.samples, args.regime, trained_at)
+    write_artifact(artifact, Path(args.out))
+    print(f"wrote {args.out}: version {artifact['version']}")
+    print(
+        f"held out ({args.regime}): accuracy {held_out.accuracy:.3f}, "
+        f"mean confidence {held_out.confidence:.3f}, calibration error {held_out.ece:.3f}"
+    )
+    if args.report:
+        print(f"\n{'market':32} {'strength':>8} {'accuracy':>8} {'confidence':>10} {'ECE':>6}")
+        for name, strength, q in regime_table(artifact, args.seed):
+            print(f"{name:32} {strength:8.2f} {q.accuracy:8.3f} {q.confidence:10.3f} {q.ece:6.3f}")
+    return EXIT_PASSED
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -122,6 +146,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         chaos_seed=args.chaos_seed,
         cpu_cores=args.cpu_cores,
         access_log=not args.no_access_log,
+        model_path=args.model,
     )
     clock = SimulatedClock() if args.sim_clock else WallClock()
     uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
@@ -175,6 +200,17 @@ def parser() -> argparse.ArgumentParser:
     cc.add_argument("--keep", action="store_true", help="keep the generated test file in the run folder")
     cc.set_defaults(func=_cmd_crosscheck)
 
+    tr = sub.add_parser("train", help="fit the factor model on the simulated calm market and write its artifact")
+    tr.add_argument("--out", default="config/model.json", help="artifact path (default: config/model.json)")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the training draws (default 0)")
+    tr.add_argument("--samples", type=int, default=100_000, help="training draws (default 100000)")
+    tr.add_argument("--regime", default="calm", help="market regime to train on (default calm)")
+    tr.add_argument(
+        "--trained-at", type=_timestamp, help="training time recorded in the artifact (default: now; Unix or RFC 3339)"
+    )
+    tr.add_argument("--report", action="store_true", help="print the model's quality in every regime")
+    tr.set_defaults(func=_cmd_train)
+
     serve = sub.add_parser("serve", help="run the prediction service under uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -183,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker")
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
     serve.add_argument("--log-level", default="info", help="uvicorn's own log level")
+    serve.add_argument("--model", help="model artifact (JSON) to serve, e.g. config/model.json")
     serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
     serve.set_defaults(func=_cmd_serve)
     return p

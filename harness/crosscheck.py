@@ -5,8 +5,10 @@ The input series are the run's scraped samples on the scrape grid (stale markers
 alerts, labels and annotations, at chosen evaluation times. promtool evaluates every group
 at the test file's single ``evaluation_interval`` and checks only firing alerts, so our side
 is re-evaluated with every group at that interval first; if it passes, our rule manager and
-Prometheus' agree on that input step for step. promtool's clock starts at Unix 0, so rules
-that read ``time()`` against timestamps in the data cannot be compared this way.
+Prometheus' agree on that input step for step. promtool's clock starts at Unix 0, so the
+run is moved there: sample times shift by the run's start, and so do the values of series
+that are timestamps (named ``*_timestamp_seconds``, as Prometheus' conventions ask), so a
+rule comparing ``time()`` with them sees the same ages.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from harness.remote_write import is_stale
 from harness.rules import RuleGroup, load_rule_groups
 from harness.samples import SampleSet
 
+TIMESTAMP_SUFFIX = "_timestamp_seconds"
 EVERY_NTH = 10  # quiet evaluations checked besides every transition
 
 
@@ -64,13 +67,14 @@ def input_series(
     steps = round(duration / scrape_interval) + 1
     out = []
     for labels, points in sorted(samples.series.items()):
+        shift = start_unix if dict(labels)["__name__"].endswith(TIMESTAMP_SUFFIX) else 0.0
         values = ["_"] * steps
         for ts, v in points:
             offset = ts / 1000 - start_unix
             index = round(offset / scrape_interval)
             if abs(index * scrape_interval - offset) > 1e-3 or not 0 <= index < steps:
                 raise ConfigurationError(f"sample of {_series_text(labels)} at {offset:g}s is off the scrape grid")
-            values[index] = _value_text(v)
+            values[index] = _value_text(v if is_stale(v) or not math.isfinite(v) else v - shift)
         while values and values[-1] == "_":
             values.pop()
         out.append({"series": _series_text(labels), "values": " ".join(values)})

@@ -14,7 +14,7 @@ from typing import Literal
 import httpx
 
 from harness.alert_state import AlertInstance, RuleTimeline
-from harness.errors import FaultError
+from harness.errors import ConfigurationError, FaultError
 from harness.evaluate import EvaluationWindow, evaluate_groups
 from harness.events import RunListener, Silent
 from harness.prometheus import prometheus_server
@@ -25,6 +25,7 @@ from harness.samples import SampleSet, samples_from_scrapes
 from harness.scenario import Scenario
 from harness.targets import Target, in_process, remote, spawned
 from harness.verdict import Verdict, judge
+from service.model import ModelFileError, load_model
 from sim import SimResult, WorldSpec, simulate
 from sim.faults import FaultInjectionError
 
@@ -68,13 +69,25 @@ def rule_paths(scenario: Scenario, base_dir: Path) -> list[Path]:
 ServiceMode = Literal["in-process", "spawn"] | str  # or the URL of a service already running
 
 
+def model_path(scenario: Scenario, base_dir: Path) -> Path:
+    """The scenario's model artifact, checked here so a bad one is a configuration error, not a crash."""
+    path = (base_dir / scenario.model).resolve()
+    try:
+        load_model(path)
+    except ModelFileError as exc:
+        raise ConfigurationError(f"scenario {scenario.name}: field model: {exc}") from exc
+    return path
+
+
 @contextmanager
-def service_target(mode: ServiceMode, seed: int, world: WorldSpec, admin_token: str | None) -> Iterator[Target]:
+def service_target(
+    mode: ServiceMode, seed: int, world: WorldSpec, admin_token: str | None, model: Path | None = None
+) -> Iterator[Target]:
     if mode == "in-process":
-        with in_process(seed, world.server.workers, world.start_unix) as target:
+        with in_process(seed, world.server.workers, world.start_unix, model) as target:
             yield target
     elif mode == "spawn":
-        with spawned(seed, world.server.workers) as target:
+        with spawned(seed, world.server.workers, model) as target:
             yield target
     else:
         with remote(mode, admin_token) as target:
@@ -87,11 +100,12 @@ async def simulate_scenario(
     listener: RunListener | None = None,
     service: ServiceMode = "in-process",
     admin_token: str | None = None,
+    model: Path | None = None,
 ) -> SimResult:
     """Drive the service (in-process by default) through the scenario's world."""
     listener = listener or Silent()
     world = scenario.world(seed)
-    with service_target(service, seed, world, admin_token) as target:
+    with service_target(service, seed, world, admin_token, model) as target:
         try:
             return await simulate(
                 world,
@@ -139,8 +153,9 @@ async def arun_scenario(
     paths = rule_paths(scenario, base_dir)
     with _timed(timings, "check rules", listener):
         groups = load_rule_groups(paths, default_interval=scenario.evaluation_interval)
+    model = model_path(scenario, base_dir)
     with _timed(timings, "simulate", listener):
-        sim = await simulate_scenario(scenario, seed, listener, service, admin_token)
+        sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
     samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
     window = EvaluationWindow(scenario.start_unix(), scenario.duration)
     timelines = evaluate(samples, groups, window, timings, listener, out_dir)

@@ -25,13 +25,26 @@ from pydantic import (
 from harness.durations import parse_duration
 from harness.errors import ScenarioError
 from harness.yaml_lines import compose, line_of
-from sim.specs import DEFAULT_SYMBOLS, FaultKind, FaultSpec, Population, ServerSpec, TrafficSpec, WorldSpec
+from service.model import FEATURES
+from sim.regimes import REGIMES
+from sim.specs import (
+    DEFAULT_SYMBOLS,
+    FaultKind,
+    FaultSpec,
+    MarketSpec,
+    Population,
+    RegimePhase,
+    ServerSpec,
+    TrafficSpec,
+    WorldSpec,
+)
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 
 DEFAULT_START = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)  # a Monday, mid-session
 DEFAULT_RULES = ("../config/prometheus-alerts.yml",)
+DEFAULT_MODEL = "../config/model.json"
 
 
 class _Strict(BaseModel):
@@ -39,6 +52,23 @@ class _Strict(BaseModel):
 
 
 Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9._-]{1,16}$")]
+
+
+def _feature(name: str) -> str:
+    if name not in FEATURES:
+        raise ValueError(f"{name!r} is not a factor (factors: {', '.join(FEATURES)})")
+    return name
+
+
+def _regime(name: str) -> str:
+    if name not in REGIMES:
+        raise ValueError(f"{name!r} is not a regime (regimes: {', '.join(REGIMES)})")
+    return name
+
+
+Feature = Annotated[str, AfterValidator(_feature)]
+RegimeName = Annotated[str, AfterValidator(_regime)]
+Strength = Annotated[float, Field(ge=0, le=2, description="0 is calm, 1 the regime as catalogued.")]
 
 
 class PopulationModel(_Strict):
@@ -68,6 +98,27 @@ class Server(_Strict):
     service_time_sigma: float = Field(default=ServerSpec.service_time_sigma, ge=0, le=3)
 
 
+class RegimeEntry(_Strict):
+    """From ``at`` on, the market is in ``regime`` at ``strength`` (see sim/regimes.py)."""
+
+    at: Seconds
+    regime: RegimeName
+    strength: Strength = 1.0
+
+
+class Market(_Strict):
+    tau: PositiveSeconds = Field(default=MarketSpec.tau, description="How long the factors remember.")
+    horizon: PositiveSeconds = Field(default=MarketSpec.horizon, description="When a prediction's outcome is known.")
+    feedback_interval: PositiveSeconds = Field(
+        default=MarketSpec.feedback_interval, description="How often the desk reports outcomes."
+    )
+    regimes: tuple[RegimeEntry, ...] = Field(default=(RegimeEntry(at=0.0, regime="calm"),), min_length=1)
+
+    def spec(self) -> MarketSpec:
+        phases = tuple(RegimePhase(r.at, r.regime, r.strength) for r in self.regimes)
+        return MarketSpec(self.tau, self.horizon, self.feedback_interval, phases)
+
+
 class Flap(_Strict):
     """Switch the fault on for ``on_for``, off for ``off_for``, again and again while it lasts.
 
@@ -86,6 +137,10 @@ class _Fault(_Strict):
 
     def magnitude(self) -> float:
         return 0.0
+
+    def extras(self) -> dict[str, object]:
+        """The fault's own parameters beyond its magnitude (FaultSpec fields)."""
+        return {}
 
 
 class LatencySpike(_Fault):
@@ -145,6 +200,100 @@ class FeatureStoreOutage(_Fault):
     kind: Literal["feature_store_outage"]
 
 
+class StaleFeed(_Fault):
+    """The feed keeps resending each listed symbol's last row (all symbols when none are listed):
+    batches arrive, the data in them does not move."""
+
+    kind: Literal["stale_feed"]
+    symbols: tuple[Symbol, ...] = ()
+
+    def extras(self) -> dict[str, object]:
+        return {"symbols": self.symbols}
+
+
+class FeedOutage(_Fault):
+    """The feed sends nothing at all."""
+
+    kind: Literal["feed_outage"]
+
+
+class NullFeatures(_Fault):
+    """Each value of the listed factors (all when none are listed) arrives as null with probability ``rate``."""
+
+    kind: Literal["null_features"]
+    rate: float = Field(gt=0, le=1)
+    features: tuple[Feature, ...] = ()
+    symbols: tuple[Symbol, ...] = ()
+
+    def magnitude(self) -> float:
+        return self.rate
+
+    def extras(self) -> dict[str, object]:
+        return {"features": self.features, "symbols": self.symbols}
+
+
+class SchemaBreak(_Fault):
+    """A fraction of rows breaks the schema in ``field``: sent as text (``wrong_type``), left out
+    (``missing_field``) or absurd (``out_of_range``). The service rejects such rows."""
+
+    kind: Literal["schema_break"]
+    fraction: float = Field(default=1.0, gt=0, le=1)
+    field: Feature = "spread"
+    mode: Literal["wrong_type", "missing_field", "out_of_range"] = "wrong_type"
+    symbols: tuple[Symbol, ...] = ()
+
+    def magnitude(self) -> float:
+        return self.fraction
+
+    def extras(self) -> dict[str, object]:
+        return {"features": (self.field,), "mode": self.mode, "symbols": self.symbols}
+
+
+class FeatureDrift(_Fault):
+    """The listed factors arrive as ``value * scale + shift`` (in the calm regime's standard
+    deviations): an upstream unit change, a recalibrated vendor."""
+
+    kind: Literal["feature_drift"]
+    features: tuple[Feature, ...] = Field(min_length=1)
+    shift: float = Field(default=0.0, ge=-100, le=100)
+    scale: float = Field(default=1.0, gt=0, le=100)
+    symbols: tuple[Symbol, ...] = ()
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> FeatureDrift:
+        if self.shift == 0.0 and self.scale == 1.0:
+            raise ValueError("give shift (not 0) or scale (not 1): as written the fault changes nothing")
+        return self
+
+    def extras(self) -> dict[str, object]:
+        return {"features": self.features, "shift": self.shift, "scale": self.scale, "symbols": self.symbols}
+
+
+class RegimeChange(_Fault):
+    """The market moves to ``regime`` at ``strength`` for the fault's duration, then back to its schedule."""
+
+    kind: Literal["regime_change"]
+    regime: RegimeName
+    strength: Strength = 1.0
+
+    def magnitude(self) -> float:
+        return self.strength
+
+    def extras(self) -> dict[str, object]:
+        return {"regime": self.regime}
+
+
+class LowConfidence(_Fault):
+    """The factors go quiet along the direction that predicts returns (``signal`` of it is left):
+    outcomes near coin flips, and a calibrated model says so with low confidence."""
+
+    kind: Literal["low_confidence"]
+    signal: float = Field(default=0.25, gt=0, lt=1)
+
+    def magnitude(self) -> float:
+        return self.signal
+
+
 class ServiceCrash(_Fault):
     """The service process dies; it is restarted (with fresh state) when the fault ends."""
 
@@ -152,7 +301,20 @@ class ServiceCrash(_Fault):
 
 
 Fault = Annotated[
-    LatencySpike | ErrorBurst | PeriodicErrors | TrafficSurge | CpuHog | ServiceCrash | FeatureStoreOutage,
+    LatencySpike
+    | ErrorBurst
+    | PeriodicErrors
+    | TrafficSurge
+    | CpuHog
+    | ServiceCrash
+    | FeatureStoreOutage
+    | StaleFeed
+    | FeedOutage
+    | NullFeatures
+    | SchemaBreak
+    | FeatureDrift
+    | RegimeChange
+    | LowConfidence,
     Field(discriminator="kind"),
 ]
 
@@ -170,10 +332,14 @@ class Expectation(_Strict):
     """An alert fires (and resolves) within windows relative to a fault, or stays silent.
 
     ``fires_within`` is measured from the fault's start to the alert's firing;
-    ``resolves_within`` from the fault's end to the alert's resolution.
+    ``resolves_within`` from the fault's end to the alert's resolution. Every instance of the
+    alert (with ``labels``, when given) that fires after the fault starts is held to the windows.
     """
 
     alert: str = Field(min_length=1)
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Only instances with these labels (e.g. symbol: NVDA)."
+    )
     fault: str | None = None
     fires_within: Window | None = None
     resolves_within: Window | None = None
@@ -204,8 +370,10 @@ class Scenario(_Strict):
     rules: tuple[str, ...] = Field(
         default=DEFAULT_RULES, min_length=1, description="Rule files, relative to the scenario file."
     )
+    model: str = Field(default=DEFAULT_MODEL, description="Model artifact the service loads, relative to the file.")
     traffic: Traffic = Traffic()
     server: Server = Server()
+    market: Market = Market()
     faults: tuple[Fault, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     unexpected_alerts: Literal["fail", "ignore"] = "fail"
@@ -235,6 +403,7 @@ class Scenario(_Strict):
             feed_interval=self.feed_interval,
             traffic=self.traffic.spec(),
             server=ServerSpec(self.server.workers, self.server.service_time_median, self.server.service_time_sigma),
+            market=self.market.spec(),
             faults=tuple(
                 FaultSpec(
                     f.name,
@@ -244,6 +413,7 @@ class Scenario(_Strict):
                     f.magnitude(),
                     f.flap.on_for if f.flap else None,
                     f.flap.off_for if f.flap else None,
+                    **f.extras(),  # type: ignore[arg-type]
                 )
                 for f in self.faults
             ),
@@ -268,6 +438,17 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     f"fault {f.name!r} ends at {ends:g}s, after the run's {scenario.duration:g}s",
                 )
             )
+        traded = set(scenario.traffic.spec().all_symbols)
+        for symbol in getattr(f, "symbols", ()):
+            if symbol not in traded:
+                problems.append(
+                    (("faults", i, "symbols"), f"{symbol!r} is not traded in this scenario (symbols: {sorted(traded)})")
+                )
+    for i, r in enumerate(scenario.market.regimes):
+        if i == 0 and r.at != 0:
+            problems.append((("market", "regimes", 0, "at"), "the first regime must start at 0s"))
+        if i and r.at <= scenario.market.regimes[i - 1].at:
+            problems.append((("market", "regimes", i, "at"), "regimes must be listed in time order"))
     for i, e in enumerate(scenario.expectations):
         if e.fault is not None and e.fault not in names:
             problems.append((("expectations", i, "fault"), f"{e.fault!r} names no fault (faults: {names})"))

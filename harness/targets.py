@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -40,9 +41,15 @@ def _loopback_transport() -> httpx.AsyncBaseTransport:
 
 
 @contextlib.contextmanager
-def in_process(seed: int, workers: int, start_unix: float) -> Iterator[Target]:
+def in_process(seed: int, workers: int, start_unix: float, model: Path | None = None) -> Iterator[Target]:
     token = secrets.token_urlsafe(16)
-    settings = Settings(sim_clock=True, admin_token=token, chaos_seed=seed, cpu_cores=workers)
+    settings = Settings(
+        sim_clock=True,
+        admin_token=token,
+        chaos_seed=seed,
+        cpu_cores=workers,
+        model_path=str(model) if model else None,
+    )
 
     def start() -> httpx.AsyncBaseTransport:
         return httpx.ASGITransport(app=create_app(settings, SimulatedClock(start_unix)))
@@ -59,7 +66,7 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
     yield Target(url.rstrip("/"), admin_token, _loopback_transport, None)
 
 
-def serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
+def serve_command(port: int, token: str, seed: int, workers: int, model: Path | None = None) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -76,6 +83,7 @@ def serve_command(port: int, token: str, seed: int, workers: int) -> list[str]:
         str(workers),
         "--log-level",
         "warning",
+        *(["--model", str(model)] if model else []),
     ]
 
 
@@ -92,7 +100,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def spawned(seed: int, workers: int) -> Iterator[Target]:
+def spawned(seed: int, workers: int, model: Path | None = None) -> Iterator[Target]:
     """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process."""
     token = secrets.token_urlsafe(16)
     port = free_port()
@@ -104,7 +112,7 @@ def spawned(seed: int, workers: int) -> Iterator[Target]:
             stop(process)
         current.clear()
         process = subprocess.Popen(
-            serve_command(port, token, seed, workers),
+            serve_command(port, token, seed, workers, model),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

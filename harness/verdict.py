@@ -23,7 +23,8 @@ class ExpectationResult:
     fault: str | None = None
     fired_after: float | None = None  # seconds from the fault's start to firing
     resolved_after: float | None = None  # seconds from the fault's end to resolution
-    instance: AlertInstance | None = None
+    instance: AlertInstance | None = None  # the first instance checked
+    claimed: tuple[AlertInstance, ...] = ()  # every instance this expectation accounts for
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,19 @@ def describe(e: Expectation) -> str:
 
 
 def _check_silent(e: Expectation, fired: list[AlertInstance]) -> ExpectationResult:
-    mine = [a for a in fired if a.alertname == e.alert]
+    mine = [a for a in fired if _matches(e, a)]
     if not mine:
         return ExpectationResult(describe(e), e.alert, True, "never fired")
     return ExpectationResult(describe(e), e.alert, False, f"fired at {mine[0].fired_at:g}s", instance=mine[0])
 
 
-def _check_fires(e: Expectation, fault: FaultRecord, fired: list[AlertInstance]) -> ExpectationResult:
-    assert e.fires_within is not None
-    candidates = [a for a in fired if a.alertname == e.alert and a.fired_at is not None and a.fired_at >= fault.start]
-    if not candidates:
-        return ExpectationResult(describe(e), e.alert, False, f"did not fire after {fault.name} started", e.fault)
-    alert = candidates[0]
-    assert alert.fired_at is not None
+def _matches(e: Expectation, a: AlertInstance) -> bool:
+    labels = dict(a.labels)
+    return a.alertname == e.alert and all(labels.get(k) == v for k, v in e.labels.items())
+
+
+def _check_one(e: Expectation, fault: FaultRecord, alert: AlertInstance) -> tuple[bool, str, float, float | None]:
+    assert e.fires_within is not None and alert.fired_at is not None
     delay = alert.fired_at - fault.start
     lo, hi = e.fires_within
     passed = lo <= delay <= hi
@@ -72,7 +73,26 @@ def _check_fires(e: Expectation, fault: FaultRecord, fired: list[AlertInstance])
             resolved_after = alert.resolved_at - fault.end
             observed += f", resolved {resolved_after:g}s after end"
             passed = passed and e.resolves_within[0] <= resolved_after <= e.resolves_within[1]
-    return ExpectationResult(describe(e), e.alert, passed, observed, e.fault, delay, resolved_after, alert)
+    return passed, observed, delay, resolved_after
+
+
+def _check_fires(e: Expectation, fault: FaultRecord, fired: list[AlertInstance]) -> ExpectationResult:
+    """Every instance of the alert (with the expectation's labels) that fired after the fault
+    started must fire and resolve in the windows: a feed outage makes each symbol stale."""
+    candidates = [a for a in fired if _matches(e, a) and a.fired_at is not None and a.fired_at >= fault.start]
+    if not candidates:
+        return ExpectationResult(describe(e), e.alert, False, f"did not fire after {fault.name} started", e.fault)
+    checks = [_check_one(e, fault, a) for a in candidates]
+    passed, observed, delay, resolved_after = checks[0]
+    if len(checks) > 1:
+        failing = [c for c in checks if not c[0]]
+        observed = f"{len(checks)} instances; first {observed}"
+        if failing:
+            passed = False
+            observed += f"; {len(failing)} out of their windows, e.g. {failing[0][1]}"
+    return ExpectationResult(
+        describe(e), e.alert, passed, observed, e.fault, delay, resolved_after, candidates[0], tuple(candidates)
+    )
 
 
 def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertInstance]) -> Verdict:
@@ -87,7 +107,7 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
         else:
             results.append(_check_fires(e, by_name[e.fault], fired))
     if scenario.unexpected_alerts == "fail":
-        claimed = {id(r.instance) for r in results if r.instance is not None}
+        claimed = {id(a) for r in results for a in (r.claimed or ((r.instance,) if r.instance else ()))}
         for alert in fired:
             if id(alert) not in claimed:
                 results.append(

@@ -46,7 +46,7 @@ def in_process_spike(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 @pytest.fixture
 def served() -> Iterator[tuple[str, str]]:
     port, token = free_port(), "token-for-test"
-    cmd = serve_command(port, token, seed=3, workers=2)
+    cmd = serve_command(port, token, seed=3, workers=2, model=REPO / "config" / "model.json")
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
