@@ -135,6 +135,45 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from harness.check_config import check_project
+
+    root = Path(args.project)
+    print(f"checking the monitoring stack in {root.resolve()} ...", file=sys.stderr)
+    findings = check_project(root)
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"{len(findings)} finding(s)")
+        return EXIT_FAILED
+    print(
+        "config OK: rules, Prometheus and Alertmanager configs, rule tests, routes, runbooks, queries and metric names"
+    )
+    return EXIT_PASSED
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from harness.coverage import coverage
+
+    rules = [Path(p) for p in args.rules]
+    for path in rules:
+        if not path.is_file():
+            raise ConfigurationError(f"{path}: rule file not found")
+    folders = [Path(p) for p in args.folders]
+    rows = coverage(rules, folders)
+    width = max(len(r.alert) for r in rows) if rows else 10
+    print(f"{'alert':{width}}  {'fired by':48} held silent by")
+    for r in rows:
+        fired = ", ".join(r.firing) or "NOTHING"
+        print(f"{r.alert:{width}}  {fired:48} {len(r.silent)} scenario(s)")
+    missing = [r.alert for r in rows if not r.firing]
+    if missing:
+        print(f"\nno scenario makes these fire: {', '.join(missing)}")
+        return EXIT_FAILED
+    print(f"\nevery one of {len(rows)} alert rules is fired by at least one scenario")
+    return EXIT_PASSED
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -199,6 +238,15 @@ def parser() -> argparse.ArgumentParser:
     cc.add_argument("run_folder")
     cc.add_argument("--keep", action="store_true", help="keep the generated test file in the run folder")
     cc.set_defaults(func=_cmd_crosscheck)
+
+    chk = sub.add_parser("check-config", help="check the monitoring stack in config/ with promtool and amtool")
+    chk.add_argument("project", nargs="?", default=".", help="project folder holding config/ (default: .)")
+    chk.set_defaults(func=_cmd_check_config)
+
+    cov = sub.add_parser("coverage", help="which scenarios fire, and which silence, each alert rule")
+    cov.add_argument("folders", nargs="*", default=["scenarios"], help="scenario folders (default: scenarios)")
+    cov.add_argument("--rules", nargs="+", default=["config/prometheus-alerts.yml"], help="rule files")
+    cov.set_defaults(func=_cmd_coverage)
 
     tr = sub.add_parser("train", help="fit the factor model on the simulated calm market and write its artifact")
     tr.add_argument("--out", default="config/model.json", help="artifact path (default: config/model.json)")

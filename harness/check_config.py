@@ -1,0 +1,280 @@
+"""``alertdrill check-config``: the monitoring stack as code, checked by the real tools.
+
+promtool checks the rules, the Prometheus config and the rules' unit tests; amtool checks
+the Alertmanager config and where each alert would be routed; we check what the tools
+cannot know: every rule is owned (severity, team), explained (summary) and has a runbook
+that exists, routing follows the seed's ownership, and every query of every rule and
+dashboard panel names only metrics the service really exposes (read from a real scrape).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.binaries import find_binary
+from harness.errors import ConfigurationError
+from harness.promql_names import metric_names
+
+SEVERITIES = ("critical", "warning", "info")
+TEAMS = ("devops", "data-engineering", "ml-engineering")
+# The seed's ownership: critical pages the owning team, warnings go to its chat, info to tickets.
+RECEIVER = {"critical": "pagerduty-{team}", "warning": "chat-{team}", "info": "tickets"}
+ALWAYS_PRESENT = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"})
+_GRAFANA_VARS = (
+    (re.compile(r"\$__rate_interval|\$\{__rate_interval\}"), "5m"),
+    (re.compile(r"\$__interval|\$\{__interval\}"), "1m"),
+    (re.compile(r"\$__range|\$\{__range\}"), "1h"),
+    (re.compile(r"\$\{?\w+\}?"), ".*"),  # any template variable: a regex matching anything
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    where: str  # the rule, panel or check
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Query:
+    file: str
+    where: str
+    expr: str
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{path}: cannot read: {exc}") from exc
+
+
+def alerting_rules(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(group name, rule) for every alerting rule of a rule file."""
+    for group in (_yaml(path) or {}).get("groups") or []:
+        for rule in group.get("rules") or []:
+            if "alert" in rule:
+                yield group.get("name", "?"), rule
+
+
+def rule_queries(path: Path) -> list[Query]:
+    out = []
+    for group in (_yaml(path) or {}).get("groups") or []:
+        for rule in group.get("rules") or []:
+            name = rule.get("alert") or rule.get("record") or "?"
+            out.append(Query(str(path), f"rule {name}", str(rule.get("expr", ""))))
+    return out
+
+
+def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels") or [])
+
+
+def dashboard_queries(path: Path) -> list[Query]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{path}: cannot read dashboard JSON: {exc}") from exc
+    out = []
+    for panel in _panels(doc.get("panels") or []):
+        for target in panel.get("targets") or []:
+            expr = target.get("expr")
+            if expr:
+                out.append(Query(str(path), f"panel {panel.get('title', panel.get('id'))!r}", expr))
+    return out
+
+
+def grafana_to_promql(expr: str) -> str:
+    for pattern, value in _GRAFANA_VARS:
+        expr = pattern.sub(value, expr)
+    return expr
+
+
+def check_promtool_rules(paths: list[Path]) -> list[Finding]:
+    proc = _run([str(find_binary("promtool")), "check", "rules", *map(str, paths)])
+    if proc.returncode == 0:
+        return []
+    return [Finding(str(p), "promtool check rules", (proc.stdout + proc.stderr).strip()) for p in paths[:1]]
+
+
+def check_prometheus_config(path: Path) -> list[Finding]:
+    proc = _run([str(find_binary("promtool")), "check", "config", str(path)])
+    return (
+        []
+        if proc.returncode == 0
+        else [Finding(str(path), "promtool check config", (proc.stdout + proc.stderr).strip())]
+    )
+
+
+def check_rule_tests(folder: Path) -> list[Finding]:
+    tests = sorted(folder.glob("*.yml")) + sorted(folder.glob("*.yaml"))
+    if not tests:
+        return [Finding(str(folder), "promtool test rules", "no rule unit tests (*.yml) found")]
+    proc = _run([str(find_binary("promtool")), "test", "rules", *map(str, tests)])
+    if proc.returncode == 0:
+        return []
+    return [Finding(str(folder), "promtool test rules", (proc.stdout + proc.stderr).strip())]
+
+
+def check_alertmanager(path: Path) -> list[Finding]:
+    proc = _run([str(find_binary("amtool")), "check-config", str(path)])
+    return (
+        [] if proc.returncode == 0 else [Finding(str(path), "amtool check-config", (proc.stdout + proc.stderr).strip())]
+    )
+
+
+def check_routes(rule_files: list[Path], alertmanager: Path) -> list[Finding]:
+    """Each alert's labels, through amtool's router, must reach the receiver its owner implies."""
+    amtool = str(find_binary("amtool"))
+    findings = []
+    for path in rule_files:
+        for _, rule in alerting_rules(path):
+            labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
+            severity, team = labels.get("severity"), labels.get("team")
+            if severity not in SEVERITIES or team not in TEAMS:
+                continue  # reported by check_rule_metadata
+            expected = RECEIVER[severity].format(team=team)
+            args = [f"alertname={rule['alert']}", *(f"{k}={v}" for k, v in sorted(labels.items()))]
+            proc = _run([amtool, "config", "routes", "test", f"--config.file={alertmanager}", *args])
+            got = proc.stdout.strip()
+            if proc.returncode not in (0, 1) or got != expected:
+                findings.append(
+                    Finding(
+                        str(alertmanager),
+                        f"route of {rule['alert']} ({severity}, {team})",
+                        f"reaches {got or proc.stderr.strip()!r}, expected {expected!r}",
+                    )
+                )
+    return findings
+
+
+def check_rule_metadata(rule_files: list[Path], root: Path) -> list[Finding]:
+    findings = []
+    for path in rule_files:
+        for _, rule in alerting_rules(path):
+            where = f"rule {rule['alert']}"
+            labels = rule.get("labels") or {}
+            annotations = rule.get("annotations") or {}
+            if labels.get("severity") not in SEVERITIES:
+                findings.append(Finding(str(path), where, f"label severity must be one of {', '.join(SEVERITIES)}"))
+            if labels.get("team") not in TEAMS:
+                findings.append(Finding(str(path), where, f"label team must be one of {', '.join(TEAMS)}"))
+            if not str(annotations.get("summary", "")).strip():
+                findings.append(Finding(str(path), where, "annotation summary is missing"))
+            url = str(annotations.get("runbook_url", ""))
+            if not url:
+                findings.append(Finding(str(path), where, "annotation runbook_url is missing"))
+                continue
+            match = re.search(r"(docs/runbooks/[^#?]+\.md)", url)
+            if match is None:
+                findings.append(Finding(str(path), where, f"runbook_url {url!r} does not point into docs/runbooks/"))
+            elif not (root / match.group(1)).is_file():
+                findings.append(Finding(str(path), where, f"runbook {match.group(1)} does not exist"))
+    return findings
+
+
+def check_queries_parse(queries: list[Query]) -> list[Finding]:
+    """promtool decides whether each query parses: one recording rule per query."""
+    promtool = str(find_binary("promtool"))
+    findings = []
+    with tempfile.TemporaryDirectory(prefix="alertdrill-queries-") as tmp:
+        for i, q in enumerate(queries):
+            path = Path(tmp) / f"q{i}.yml"
+            doc = {"groups": [{"name": "q", "rules": [{"record": "q", "expr": grafana_to_promql(q.expr)}]}]}
+            path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        proc = _run([promtool, "check", "rules", *(str(Path(tmp) / f"q{i}.yml") for i in range(len(queries)))])
+        if proc.returncode == 0:
+            return []
+        text = proc.stdout + proc.stderr
+        for i, q in enumerate(queries):
+            marker = f"q{i}.yml"
+            lines = [line for line in text.splitlines() if marker in line and "SUCCESS" not in line]
+            if lines:
+                detail = lines[-1].split(marker, 1)[-1].lstrip(": ")
+                findings.append(Finding(q.file, q.where, f"query does not parse: {detail}"))
+    return findings
+
+
+def exposed_metrics(root: Path) -> set[str]:
+    """Every series name the service exposes, from a real scrape of an exercised instance."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from harness.exercise import scrape_exercised_service
+
+    names: set[str] = set()
+    for family in text_string_to_metric_families(scrape_exercised_service(root / "config" / "model.json")):
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
+        elif family.type == "histogram":
+            names.update(f"{family.name}{s}" for s in ("_bucket", "_sum", "_count"))
+        else:
+            names.add(family.name)
+        names.update(s.name for s in family.samples)
+    return names
+
+
+def check_query_metrics(queries: list[Query], known: set[str]) -> list[Finding]:
+    findings = []
+    for q in queries:
+        missing = sorted(metric_names(grafana_to_promql(q.expr)) - known)
+        if missing:
+            findings.append(
+                Finding(q.file, q.where, f"names metrics the service does not expose: {', '.join(missing)}")
+            )
+    return findings
+
+
+def recorded_names(rule_files: list[Path]) -> set[str]:
+    return {
+        str(rule["record"])
+        for path in rule_files
+        for group in (_yaml(path) or {}).get("groups") or []
+        for rule in group.get("rules") or []
+        if "record" in rule
+    }
+
+
+def check_project(root: Path) -> list[Finding]:
+    """Every check, in order; raises ConfigurationError when the project cannot be checked at all."""
+    config = root / "config"
+    if not config.is_dir():
+        raise ConfigurationError(f"{root}: no config/ folder (give the project folder, e.g. alertdrill check-config .)")
+    rule_files = sorted(p for p in config.glob("*.yml") if "groups:" in p.read_text(encoding="utf-8"))
+    if not rule_files:
+        raise ConfigurationError(f"{config}: no rule files (*.yml with groups:)")
+    findings = check_promtool_rules(rule_files)
+    for name, check in (("prometheus.yml", check_prometheus_config), ("alertmanager.yml", check_alertmanager)):
+        path = config / name
+        findings += check(path) if path.is_file() else [Finding(str(path), name, "missing")]
+    findings += check_rule_tests(config / "tests")
+    findings += check_rule_metadata(rule_files, root)
+    if (config / "alertmanager.yml").is_file():
+        findings += check_routes(rule_files, config / "alertmanager.yml")
+    queries = [q for p in rule_files for q in rule_queries(p)]
+    dashboard = config / "grafana-dashboard.json"
+    if dashboard.is_file():
+        queries += dashboard_queries(dashboard)
+    else:
+        findings.append(Finding(str(dashboard), "dashboard", "missing"))
+    findings += check_queries_parse(queries)
+    known = exposed_metrics(root) | recorded_names(rule_files) | ALWAYS_PRESENT
+    findings += check_query_metrics(queries, known)
+    return findings

@@ -1,0 +1,48 @@
+"""``alertdrill coverage``: which scenarios prove each alert rule fires, and which hold it silent.
+
+A rule no scenario makes fire is a rule nobody has seen work: the check fails on it. A
+scenario holds a rule silent by saying so (``silent: true``) or by failing on unexpected
+alerts (the default) without expecting that one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.check_config import alerting_rules
+from harness.scenario import load_scenario
+
+
+@dataclass
+class RuleCoverage:
+    alert: str
+    source: str
+    firing: list[str] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)
+
+
+def scenario_files(folders: list[Path]) -> list[Path]:
+    return sorted(p for folder in folders for p in folder.rglob("*.yaml"))
+
+
+def coverage(rule_files: list[Path], folders: list[Path]) -> list[RuleCoverage]:
+    rules = {
+        rule["alert"]: RuleCoverage(str(rule["alert"]), str(path))
+        for path in rule_files
+        for _, rule in alerting_rules(path)
+    }
+    wanted = {p.resolve() for p in rule_files}
+    for path in scenario_files(folders):
+        scenario, base = load_scenario(path)
+        if not wanted & {(base / r).resolve() for r in scenario.rules}:
+            continue  # this scenario evaluates other rules
+        name = path.stem if path.parent.name == "scenarios" else f"{path.parent.name}/{path.stem}"
+        fires = {e.alert for e in scenario.expectations if not e.silent}
+        silent = {e.alert for e in scenario.expectations if e.silent}
+        for alert, cov in rules.items():
+            if alert in fires:
+                cov.firing.append(name)
+            elif alert in silent or scenario.unexpected_alerts == "fail":
+                cov.silent.append(name)
+    return list(rules.values())

@@ -1,0 +1,37 @@
+"""A real scrape of a service that has done everything once: features published (a null
+among them, a bad row), a prediction made, its outcome reported. Labelled families only
+show their series after use; check-config reads metric names from this scrape."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from service import Settings, SimulatedClock, create_app
+from service.model import FEATURES
+
+_T0 = 1_767_225_600.0
+
+
+async def _exercise(model: Path | None) -> str:
+    app = create_app(Settings(sim_clock=True, model_path=str(model) if model else None), SimulatedClock(_T0))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+
+        def at(t: float) -> dict[str, str]:
+            return {"X-Sim-Time": repr(_T0 + t)}
+
+        features: dict[str, float | None] = dict.fromkeys(FEATURES, 0.1)
+        features[FEATURES[0]] = None
+        rows = [{"symbol": "AAPL", "timestamp": _T0, "features": features}, {"symbol": "AAPL"}]
+        await client.post("/features", json={"source": "market-feed", "updates": rows}, headers=at(0))
+        answer = (await client.post("/predict", json={"symbol": "AAPL"}, headers=at(1))).json()
+        outcome = {"prediction_id": answer["prediction_id"], "outcome": answer["direction"]}
+        await client.post("/feedback", json={"outcomes": [outcome]}, headers=at(6))
+        return (await client.get("/metrics", headers=at(7))).text
+
+
+def scrape_exercised_service(model: Path | None = None) -> str:
+    """The /metrics text of a fresh in-process service after one of everything."""
+    return asyncio.run(_exercise(model if model and model.is_file() else None))

@@ -1,0 +1,84 @@
+"""``alertdrill check-config`` on the repository (clean) and on broken copies of it (each
+break reported, naming the file and the rule or panel)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.check_config import check_project
+from harness.promql_names import metric_names
+
+pytestmark = pytest.mark.prometheus
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "docs" / "runbooks", tmp_path / "docs" / "runbooks")
+    return tmp_path
+
+
+def test_the_repository_is_clean() -> None:
+    assert [str(f) for f in check_project(REPO)] == []
+
+
+def test_a_rule_without_its_runbook_is_reported(project: Path) -> None:
+    (project / "docs" / "runbooks" / "FeatureDrift.md").unlink()
+    findings = check_project(project)
+    assert [(Path(f.file).name, f.where) for f in findings] == [("prometheus-alerts.yml", "rule FeatureDrift")]
+    assert "docs/runbooks/FeatureDrift.md does not exist" in findings[0].message
+
+
+def test_a_critical_alert_routed_to_chat_is_reported(project: Path) -> None:
+    path = project / "config" / "alertmanager.yml"
+    text = path.read_text()
+    # send data-engineering's pages to its chat channel instead of PagerDuty
+    text = text.replace("receiver: pagerduty-data-engineering", "receiver: chat-data-engineering")
+    path.write_text(text)
+    findings = check_project(project)
+    routed = sorted(f.where for f in findings)
+    assert routed == ["route of DataPipelineFailure (critical, data-engineering)"], findings
+    assert "expected 'pagerduty-data-engineering'" in findings[0].message
+
+
+def test_a_panel_naming_a_missing_metric_is_reported(project: Path) -> None:
+    path = project / "config" / "grafana-dashboard.json"
+    doc = json.loads(path.read_text())
+    panel = next(p for row in doc["panels"] for p in [row, *row.get("panels", [])] if p.get("targets"))
+    panel["targets"][0]["expr"] = "rate(prediction_api_made_up_total[5m])"
+    path.write_text(json.dumps(doc))
+    findings = check_project(project)
+    assert [(Path(f.file).name, f.where) for f in findings] == [("grafana-dashboard.json", f"panel {panel['title']!r}")]
+    assert "prediction_api_made_up_total" in findings[0].message
+
+
+def test_an_unparsable_query_is_promtools_finding(project: Path) -> None:
+    path = project / "config" / "grafana-dashboard.json"
+    doc = json.loads(path.read_text())
+    panel = next(p for row in doc["panels"] for p in [row, *row.get("panels", [])] if p.get("targets"))
+    panel["targets"][0]["expr"] = "sum(rate(up[5m])"
+    path.write_text(json.dumps(doc))
+    findings = check_project(project)
+    assert any("does not parse" in f.message and f.where == f"panel {panel['title']!r}" for f in findings), findings
+
+
+def test_exit_codes(project: Path, tmp_path: Path) -> None:
+    def run(*args: str) -> int:
+        return subprocess.run([sys.executable, "-m", "harness.cli", "check-config", *args], capture_output=True).returncode
+
+    assert run(str(REPO)) == 0
+    (project / "docs" / "runbooks" / "HighCPU.md").unlink()
+    assert run(str(project)) == 1
+    assert run(str(tmp_path / "nowhere")) == 2
+
+
+def test_metric_names_skip_functions_labels_and_keywords() -> None:
+    expr = 'sum by (job) (rate(a_total{route="/x"}[5m])) / on(job) group_left b offset 5m > bool 0.5 unless ALERTS'
+    assert metric_names(expr) == {"a_total", "b", "ALERTS"}
