@@ -27,26 +27,41 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario, base_dir, seed=seed, out_dir=out, listener=listener, service=service, admin_token=args.admin_token
     )
     print(summary(result))
+    if args.report:
+        from harness.notebooks import run_report
+
+        print(f"  report: {run_report(out)}")
     return EXIT_PASSED if result.passed else EXIT_FAILED
 
 
 def _cmd_suite(args: argparse.Namespace) -> int:
-    from harness.suite import SuiteEntry, exit_code, run_suite, suite_table
+    import time
+
+    from harness.suite import SuiteEntry, default_jobs, exit_code, run_suite, scenario_files, suite_table
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise ConfigurationError(f"{folder}: not a folder of scenario files")
     out = Path(args.out)
 
+    started = time.monotonic()
+    jobs = args.jobs or default_jobs()
+    print(f"running {len(scenario_files(folder))} scenarios from {folder}, {jobs} at a time", file=sys.stderr)
+
     def done(entry: SuiteEntry, i: int, n: int) -> None:
         status = "pass" if entry.passed else ("ERROR" if entry.error else "FAIL")
-        print(f"[{i}/{n}] {entry.path.stem}: {status}", file=sys.stderr, flush=True)
+        bar = "#" * round(24 * i / n)
+        elapsed = time.monotonic() - started
+        print(f"[{bar:24}] {i}/{n} {elapsed:5.0f}s  {entry.path.stem}: {status}", file=sys.stderr, flush=True)
         if entry.error is not None:
             print(f"  {entry.error}", file=sys.stderr)
 
-    entries = run_suite(folder, out, seed=args.seed, on_done=done)
+    entries = run_suite(folder, out, seed=args.seed, on_done=done, jobs=jobs, reports=not args.no_reports)
     print(suite_table(entries))
-    print(f"run folders and suite.json in {out}")
+    print(
+        f"run folders and suite.json in {out}"
+        + ("" if args.no_reports else "; reports: */report.ipynb, analysis.ipynb")
+    )
     return exit_code(entries)
 
 
@@ -201,6 +216,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="override the scenario's seed")
     run.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    run.add_argument("--report", action="store_true", help="also execute the report notebook into the run folder")
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--spawn",
@@ -219,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
     suite.add_argument("folder", nargs="?", default="scenarios", help="folder of scenario files (default: scenarios)")
     suite.add_argument("--seed", type=int, help="override every scenario's seed")
     suite.add_argument("--out", default="runs/suite", help="where the run folders go (default: runs/suite)")
+    suite.add_argument("-j", "--jobs", type=int, help="scenarios run at once (default: one per core)")
+    suite.add_argument("--no-reports", action="store_true", help="skip the executed report notebooks")
     suite.set_defaults(func=_cmd_suite)
 
     bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")

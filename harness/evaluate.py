@@ -22,6 +22,7 @@ from harness.errors import EngineError, QueryError
 from harness.remote_write import write
 from harness.rules import RecordingRule, RuleGroup
 from harness.samples import SampleSet, StaleMarking
+from harness.signals import signal_of
 
 MAX_POINTS = 10_000  # Prometheus refuses query_range with more than 11,000 points per series
 Vector = list[tuple[Labels, float]]
@@ -33,10 +34,22 @@ class EvaluationWindow:
     duration: float
 
 
+@dataclass(frozen=True)
+class SignalSeries:
+    """What an alert watched (its expression left of the threshold), as Prometheus evaluated it."""
+
+    alert: str
+    expr: str
+    op: str
+    threshold: float
+    points: tuple[tuple[float, Labels, float], ...]  # (seconds since start, labels, value)
+
+
 @dataclass
 class Evaluation:
     derived: SampleSet  # recording-rule outputs, ALERTS and ALERTS_FOR_STATE as written
     timelines: list[RuleTimeline] = field(default_factory=list)
+    signals: list[SignalSeries] = field(default_factory=list)
 
 
 def evaluation_times(interval: float, duration: float) -> list[float]:
@@ -127,6 +140,22 @@ def evaluate_groups(
                 timeline = run_state_machine(rule, zip(times, vectors, strict=True), context)
                 result.timelines.append(timeline)
                 outputs = alert_series(timeline, times, window.start_unix)
+                signal = signal_of(rule.expr)
+                if signal is not None:
+                    seen = query_range(
+                        client,
+                        url,
+                        signal.expr,
+                        window.start_unix + times[0],
+                        window.start_unix + times[-1],
+                        group.interval,
+                    )
+                    points = tuple(
+                        (ms / 1000 - window.start_unix, labels, value)
+                        for ms, vector in sorted(seen.items())
+                        for labels, value in vector
+                    )
+                    result.signals.append(SignalSeries(rule.name, signal.expr, signal.op, signal.threshold, points))
             written = SampleSet(window.start_unix)
             marking = StaleMarking(written)
             for ms, output in zip(stamps, outputs, strict=True):

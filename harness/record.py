@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.alert_state import AlertInstance, StateRow
+from harness.evaluate import SignalSeries
 from harness.samples import SampleSet
 
 
@@ -56,6 +57,16 @@ def write_states(path: Path, rows: Iterable[StateRow], offset: float = 0.0) -> N
                     repr(r.value),
                 ]
             )
+
+
+def write_signals(path: Path, signals: Iterable[SignalSeries]) -> None:
+    """What each alert watched, as Prometheus evaluated it: alert, labels (JSON), time, value."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["alert", "labels", "time", "value"])
+        for s in signals:
+            for t, labels, value in s.points:
+                out.writerow([s.alert, json.dumps(dict(labels), sort_keys=True), f"{t:g}", repr(value)])
 
 
 def write_samples_parquet(path: Path, samples: SampleSet) -> None:

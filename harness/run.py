@@ -15,10 +15,17 @@ import httpx
 
 from harness.alert_state import AlertInstance, RuleTimeline
 from harness.errors import ConfigurationError, FaultError
-from harness.evaluate import EvaluationWindow, evaluate_groups
+from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups
 from harness.events import RunListener, Silent
 from harness.prometheus import prometheus_server
-from harness.record import instance_json, write_json, write_openmetrics, write_samples_parquet, write_states
+from harness.record import (
+    instance_json,
+    write_json,
+    write_openmetrics,
+    write_samples_parquet,
+    write_signals,
+    write_states,
+)
 from harness.remote_write import write
 from harness.rules import RuleGroup, load_rule_groups
 from harness.samples import SampleSet, samples_from_scrapes
@@ -41,6 +48,7 @@ class RunResult:
     rule_files: list[Path]
     timings: dict[str, float] = field(default_factory=dict)
     out_dir: Path | None = None
+    signals: list[SignalSeries] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -126,13 +134,13 @@ def evaluate(
     timings: dict[str, float],
     listener: RunListener,
     log_dir: Path | None,
-) -> list[RuleTimeline]:
+) -> Evaluation:
     """Write the samples into a fresh Prometheus and evaluate every group there."""
     with prometheus_server(keep_log_in=log_dir) as prom, httpx.Client(timeout=60.0) as client:
         with _timed(timings, "write", listener):
             write(client, prom.url, list(samples.series.items()))
         with _timed(timings, "evaluate", listener):
-            return evaluate_groups(client, prom.url, groups, window).timelines
+            return evaluate_groups(client, prom.url, groups, window)
 
 
 async def arun_scenario(
@@ -158,11 +166,12 @@ async def arun_scenario(
         sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
     samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
     window = EvaluationWindow(scenario.start_unix(), scenario.duration)
-    timelines = evaluate(samples, groups, window, timings, listener, out_dir)
+    evaluation = evaluate(samples, groups, window, timings, listener, out_dir)
+    timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
     verdict = judge(scenario, sim.faults, instances)
     timings["total"] = time.perf_counter() - started
-    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir)
+    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, evaluation.signals)
     if out_dir is not None:
         with _timed(timings, "record", listener):
             write_run_folder(result, out_dir)
@@ -221,9 +230,30 @@ def verdict_json(result: RunResult) -> dict[str, object]:
     }
 
 
+def rules_json(result: RunResult) -> dict[str, object]:
+    """Each alert rule as evaluated: for reports that plot what it watched against its threshold."""
+    signals = {s.alert: s for s in result.signals}
+    return {
+        "alerts": [
+            {
+                "alert": t.rule.name,
+                "expr": t.rule.expr,
+                "for": t.rule.hold,
+                "labels": dict(t.rule.labels),
+                "signal": signals[t.rule.name].expr if t.rule.name in signals else None,
+                "op": signals[t.rule.name].op if t.rule.name in signals else None,
+                "threshold": signals[t.rule.name].threshold if t.rule.name in signals else None,
+            }
+            for t in result.timelines
+        ]
+    }
+
+
 def write_run_folder(result: RunResult, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "verdict.json", verdict_json(result))
     write_states(out_dir / "states.csv", (r for t in result.timelines for r in t.rows))
     write_samples_parquet(out_dir / "samples.parquet", result.samples)
     write_openmetrics(out_dir / "samples.om", result.samples)
+    write_signals(out_dir / "signals.csv", result.signals)
+    write_json(out_dir / "rules.json", rules_json(result))

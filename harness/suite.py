@@ -1,31 +1,77 @@
-"""A suite: every scenario file in a folder, each with its run folder, and one summary."""
+"""A suite: every scenario file in a folder, each with its run folder, and one summary.
+
+Scenarios run in parallel worker processes (one per core by default): each run owns its
+Prometheus, its service and its run folder, so runs share nothing but the CPU. Workers hand
+back a summary, not the run itself; the run folder holds the record.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import AlertdrillError, ConfigurationError
+from harness.notebooks import run_report, suite_analysis
 from harness.record import write_json
-from harness.run import RunResult, run_scenario
+from harness.run import run_scenario
 from harness.scenario import load_scenario
+
+
+@dataclass(frozen=True)
+class Delay:
+    alert: str
+    fired_after: float | None
+    resolved_after: float | None
 
 
 @dataclass(frozen=True)
 class SuiteEntry:
     path: Path
-    result: RunResult | None = None
-    error: AlertdrillError | None = None
+    passed: bool = False
+    alerts_fired: tuple[str, ...] = ()
+    delays: tuple[Delay, ...] = ()
+    wall_seconds: float | None = None
+    error: str | None = None
+    configuration_error: bool = False
+    report: str | None = None  # the executed report notebook, relative to the suite folder
 
     @property
-    def passed(self) -> bool:
-        return self.result is not None and self.result.passed
+    def ran(self) -> bool:
+        return self.error is None
 
 
 def scenario_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -> SuiteEntry:
+    """One scenario (and its report), in whichever process calls it; errors become part of the entry."""
+    try:
+        scenario, base = load_scenario(path)
+        result = run_scenario(scenario, base, seed=seed, out_dir=out_dir / path.stem)
+        report = run_report(out_dir / path.stem).relative_to(out_dir) if reports else None
+    except AlertdrillError as exc:
+        return SuiteEntry(path, error=str(exc), configuration_error=isinstance(exc, ConfigurationError))
+    return SuiteEntry(
+        path,
+        passed=result.passed,
+        alerts_fired=tuple(sorted(a.alertname for a in result.alerts if a.fired_at is not None)),
+        delays=tuple(
+            Delay(e.alert, e.fired_after, e.resolved_after)
+            for e in result.verdict.expectations
+            if e.fired_after is not None
+        ),
+        wall_seconds=round(result.timings.get("total", 0.0), 3),
+        report=str(report) if report else None,
+    )
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def run_suite(
@@ -33,28 +79,44 @@ def run_suite(
     out_dir: Path,
     seed: int | None = None,
     on_done: Callable[[SuiteEntry, int, int], None] | None = None,
+    jobs: int | None = None,
+    reports: bool = True,
 ) -> list[SuiteEntry]:
     files = scenario_files(folder)
     if not files:
         raise ConfigurationError(f"{folder}: no scenario files (*.yaml) in this folder")
-    entries = []
-    for i, path in enumerate(files, 1):
-        try:
-            scenario, base = load_scenario(path)
-            result = run_scenario(scenario, base, seed=seed, out_dir=out_dir / path.stem)
-            entry = SuiteEntry(path, result)
-        except AlertdrillError as exc:
-            entry = SuiteEntry(path, error=exc)
-        entries.append(entry)
+    jobs = jobs or default_jobs()
+    done: dict[Path, SuiteEntry] = {}
+
+    def finished(entry: SuiteEntry) -> None:
+        done[entry.path] = entry
         if on_done is not None:
-            on_done(entry, i, len(files))
+            on_done(entry, len(done), len(files))
+
+    if jobs == 1:
+        for path in files:
+            finished(run_one(path, out_dir, seed, reports))
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            pending: set[Future[SuiteEntry]] = {pool.submit(run_one, p, out_dir, seed, reports) for p in files}
+            try:
+                while pending:
+                    complete, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in complete:
+                        finished(future.result())
+            except BaseException:  # Ctrl-C: drop queued runs; running ones stop their own processes
+                for future in pending:
+                    future.cancel()
+                raise
+    entries = [done[p] for p in files]
     write_json(out_dir / "suite.json", suite_json(entries))
+    if reports:
+        suite_analysis([out_dir], out_dir / "analysis.ipynb")
     return entries
 
 
-def _delays(result: RunResult) -> str:
-    parts = [f"{e.alert} +{e.fired_after:g}s" for e in result.verdict.expectations if e.fired_after is not None]
-    return ", ".join(parts) or "-"
+def _delays(entry: SuiteEntry) -> str:
+    return ", ".join(f"{d.alert} +{d.fired_after:g}s" for d in entry.delays if d.fired_after is not None) or "-"
 
 
 def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
@@ -65,12 +127,15 @@ def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
             {
                 "file": str(e.path),
                 "passed": e.passed,
-                "error": str(e.error) if e.error else None,
-                "run_folder": e.path.stem if e.result else None,
-                "alerts_fired": sorted(a.alertname for a in e.result.alerts if a.fired_at is not None)
-                if e.result
-                else [],
-                "wall_seconds": round(e.result.timings.get("total", 0.0), 3) if e.result else None,
+                "error": e.error,
+                "run_folder": e.path.stem if e.ran else None,
+                "alerts_fired": list(e.alerts_fired),
+                "detection": [
+                    {"alert": d.alert, "fired_after": d.fired_after, "resolved_after": d.resolved_after}
+                    for d in e.delays
+                ],
+                "wall_seconds": e.wall_seconds,
+                "report": e.report,
             }
             for e in entries
         ],
@@ -78,15 +143,14 @@ def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
 
 
 def suite_table(entries: list[SuiteEntry]) -> str:
-    rows = [f"{'scenario':24} {'result':7} {'fired':>5}  {'detection delays (after fault start)':40} wall"]
+    rows = [f"{'scenario':26} {'result':7} {'fired':>5}  {'detection delays (after fault start)':58} wall"]
     for e in entries:
-        if e.result is None:
-            rows.append(f"{e.path.stem:24} {'ERROR':7} {'-':>5}  {str(e.error).splitlines()[0][:60]}")
+        if not e.ran:
+            rows.append(f"{e.path.stem:26} {'ERROR':7} {'-':>5}  {(e.error or '').splitlines()[0][:60]}")
             continue
-        fired = sum(1 for a in e.result.alerts if a.fired_at is not None)
         rows.append(
-            f"{e.path.stem:24} {'pass' if e.passed else 'FAIL':7} {fired:>5}  {_delays(e.result)[:40]:40} "
-            f"{e.result.timings.get('total', 0):.1f}s"
+            f"{e.path.stem:26} {'pass' if e.passed else 'FAIL':7} {len(e.alerts_fired):>5}  "
+            f"{_delays(e)[:58]:58} {e.wall_seconds or 0:.1f}s"
         )
     passed = sum(e.passed for e in entries)
     rows.append(f"{passed} passed, {len(entries) - passed} failed")
@@ -94,6 +158,6 @@ def suite_table(entries: list[SuiteEntry]) -> str:
 
 
 def exit_code(entries: list[SuiteEntry]) -> int:
-    if any(isinstance(e.error, ConfigurationError) for e in entries):
+    if any(e.configuration_error for e in entries):
         return 2
     return 0 if all(e.passed for e in entries) else 1

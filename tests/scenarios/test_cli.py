@@ -130,3 +130,34 @@ def test_backtest_bad_series_line_names_file_and_line(tmp_path: Path) -> None:
         str(tmp_path / "o"),
     )
     assert proc.returncode == 2 and "bad.om:2" in proc.stderr
+
+
+@pytest.mark.prometheus
+def test_suite_runs_scenarios_in_parallel_with_progress_and_a_summary(tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    common = f"rules: [{REPO / 'config' / 'prometheus-alerts.yml'}]\nmodel: {REPO / 'config' / 'model.json'}\n"
+    (folder / "a_quiet.yaml").write_text(f"name: a_quiet\nduration: 5m\n{common}")
+    (folder / "b_wrong.yaml").write_text(
+        f"name: b_wrong\nduration: 8m\n{common}"
+        "faults: [{name: down, kind: feed_outage, start: 1m, duration: 4m}]\n"
+        "expectations: [{alert: DataStaleness, fault: down, fires_within: [0s, 10s]}]\n"
+    )
+    out = tmp_path / "out"
+    proc = alertdrill(tmp_path, "suite", str(folder), "--out", str(out), "--jobs", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # b_wrong's window is impossible
+    assert "2/2" in proc.stderr and "#" in proc.stderr  # the progress bar reached the end
+    summary = json.loads((out / "suite.json").read_text())
+    assert [(s["run_folder"], s["passed"]) for s in summary["scenarios"]] == [("a_quiet", True), ("b_wrong", False)]
+    wrong = summary["scenarios"][1]
+    assert "DataStaleness" in wrong["alerts_fired"] and wrong["detection"][0]["fired_after"] > 10
+    assert (out / "a_quiet" / "verdict.json").is_file() and (out / "b_wrong" / "verdict.json").is_file()
+    assert "1 passed, 1 failed" in proc.stdout
+    # every run folder has its executed report, with the plots, and the suite its analysis
+    report = json.loads((out / "b_wrong" / "report.ipynb").read_text())
+    outputs = [o for c in report["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert wrong["report"] == "b_wrong/report.ipynb"
+    analysis = json.loads((out / "analysis.ipynb").read_text())
+    assert any("DataStaleness" in json.dumps(c.get("outputs", [])) for c in analysis["cells"])

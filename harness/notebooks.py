@@ -1,0 +1,54 @@
+"""Executed report notebooks: a run folder's ``report.ipynb`` and a suite's ``analysis.ipynb``.
+
+The templates live in ``notebooks/``; their cell tagged ``parameters`` is replaced with the
+values for this run (papermill's convention, without papermill), then nbclient executes the
+notebook in a fresh kernel and the result — plots included — is saved beside the data it
+read, so a suite's reports open without re-running anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.errors import ConfigurationError, EngineError
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+TIMEOUT = 300  # seconds per cell
+
+
+def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
+    """Execute ``template`` with ``parameters`` (cwd: the output's folder) and write it to ``out``."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    if not template.is_file():
+        raise ConfigurationError(f"{template}: report notebook template not found")
+    nb = nbformat.read(template, as_version=4)  # type: ignore[no-untyped-call]
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ConfigurationError(f"{template}: no cell tagged 'parameters'")
+    cells[0].source = "# Parameters (injected by alertdrill)\n" + "\n".join(
+        f"{name} = {value!r}" for name, value in parameters.items()
+    )
+    client = NotebookClient(
+        nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(out.parent)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        nbformat.write(nb, out)  # type: ignore[no-untyped-call]  # keep the partial notebook: its traceback says what went wrong
+        raise EngineError(f"{out}: report notebook failed: {str(exc).splitlines()[-1] if str(exc) else exc}") from exc
+    nbformat.write(nb, out)  # type: ignore[no-untyped-call]
+    return out
+
+
+def run_report(run_folder: Path) -> Path:
+    return execute(
+        NOTEBOOKS / "run_report.ipynb", {"run_folder": str(run_folder.resolve())}, run_folder / "report.ipynb"
+    )
+
+
+def suite_analysis(suite_folders: list[Path], out: Path) -> Path:
+    folders = [str(f.resolve()) for f in suite_folders]
+    return execute(NOTEBOOKS / "suite_analysis.ipynb", {"suite_folders": folders}, out)
