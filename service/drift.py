@@ -4,10 +4,17 @@ The score is ``1 - D``, where D is the Kolmogorov-Smirnov distance (the largest 
 two cumulative distribution functions) between the values of the last ``window`` seconds and
 the model's reference distribution. Why KS: it is bounded in [0, 1] with 1 meaning the two
 match, so a threshold reads the same for every factor; it needs no binning (PSI does, and is
-unbounded); it is blind to units, so a factor in basis points and one in ratios compare. Its
-noise floor is about 1.36/sqrt(n) at 95 %, where n is the number of independent values: the
-factors have memory, so n is far below the count of values; a 10-minute window over five
-symbols keeps it near 0.08, well clear of the 0.2 a score of 0.8 allows.
+unbounded); it is blind to units and monotone transforms, so a factor in basis points and one
+in ratios compare. Its noise floor is about 1.36/sqrt(n) at 95 %, where n is the number of
+*independent* values: the factors have memory, so n is far below the count of values; a
+10-minute window over five symbols keeps it near 0.08, well clear of the 0.2 a score of 0.8
+allows. Too few values give no score at all: no data is not drift.
+
+The reference CDF is piecewise linear between the 101 training quantiles (probabilities 0,
+0.01, ..., 1), 0 below the first and 1 above the last. Repeated quantiles (a factor with a
+point mass, like a spread pinned at one tick) make it jump; the distance below compares the
+step function of the sample with both the value and the left limit of that CDF, so identical
+data scores 1 there too.
 """
 
 from __future__ import annotations
@@ -16,27 +23,48 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from service.model import FEATURES, QUANTILES
 
-_LEVELS = np.linspace(0.0, 1.0, QUANTILES)
-MAX_VALUES = 200_000  # per feature: memory stays bounded at any feed rate
+MAX_VALUES = 200_000  # per feature: memory and scrape time stay bounded at any feed rate
+_STEP = 1.0 / (QUANTILES - 1)
+
+FloatArray = npt.NDArray[np.float64]
 
 
-def ks_distance(values: np.ndarray, reference: tuple[float, ...]) -> float:
-    """KS distance between a sample and a distribution given by its 101 quantiles
-    (piecewise linear between them)."""
-    x = np.sort(values)
+def reference_cdf(x: FloatArray, quantiles: FloatArray, *, left: bool = False) -> FloatArray:
+    """The reference CDF at ``x`` (``left``: its left limit, which differs where quantiles repeat)."""
+    # Quantiles below x (left) or at most x: the segment [q[j-1], q[j]) that holds x.
+    j = np.searchsorted(quantiles, x, side="left" if left else "right")
+    inner = (j > 0) & (j < len(quantiles))
+    k = np.clip(j, 1, len(quantiles) - 1)
+    lo, hi = quantiles[k - 1], quantiles[k]
+    # Inside a segment hi > lo strictly (hi > x >= lo, or hi >= x > lo for the left limit).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        within = (k - 1 + (x - lo) / (hi - lo)) * _STEP
+    return np.where(inner, within, np.where(j == 0, 0.0, 1.0))
+
+
+def ks_distance(values: FloatArray, reference: tuple[float, ...]) -> float:
+    """sup |F_n - G| between a sample's empirical CDF F_n and the reference CDF G.
+
+    F_n steps at each sorted value x_(i) from (i-1)/n to i/n and G is non-decreasing, so the
+    supremum is at a sample value: i/n - G(x_(i)) above, or G(x_(i)-) - (i-1)/n below.
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
     n = len(x)
-    cdf = np.interp(x, np.asarray(reference), _LEVELS, left=0.0, right=1.0)
-    above = np.arange(1, n + 1) / n - cdf
-    below = cdf - np.arange(0, n) / n
+    if n == 0:
+        raise ValueError("the KS distance of an empty sample is undefined")
+    q = np.asarray(reference, dtype=np.float64)
+    above = np.arange(1, n + 1) / n - reference_cdf(x, q)
+    below = reference_cdf(x, q, left=True) - np.arange(0, n) / n
     return float(max(above.max(), below.max(), 0.0))
 
 
 @dataclass
 class DriftWindow:
-    """The values of each feature that arrived in the last ``window`` seconds."""
+    """The non-null values of each feature that arrived in the last ``window`` seconds (clock time)."""
 
     window: float
     values: dict[str, deque[tuple[float, float]]] = field(
@@ -46,21 +74,27 @@ class DriftWindow:
     def add(self, now: float, features: dict[str, float | None]) -> None:
         for name, value in features.items():
             if value is not None:
-                self.values[name].append((now, value))
+                q = self.values[name]
+                q.append((now, value))
+                self._trim(q, now)
 
-    def recent(self, feature: str, now: float) -> np.ndarray:
-        q = self.values[feature]
+    def _trim(self, q: deque[tuple[float, float]], now: float) -> None:
         while q and q[0][0] < now - self.window:
             q.popleft()
+
+    def recent(self, feature: str, now: float) -> FloatArray:
+        q = self.values[feature]
+        self._trim(q, now)
         return np.fromiter((v for _, v in q), dtype=np.float64, count=len(q))
 
     def scores(
         self, now: float, reference: tuple[tuple[float, ...], ...] | None, min_values: int
     ) -> dict[str, tuple[float, int]]:
-        """Score and number of values per feature with enough values; none without a reference."""
+        """Score and number of values per feature with at least ``min_values``; none without a reference."""
         out: dict[str, tuple[float, int]] = {}
         for i, name in enumerate(FEATURES):
-            recent = self.recent(name, now)
-            if reference is not None and len(recent) >= min_values:
-                out[name] = (1.0 - ks_distance(recent, reference[i]), len(recent))
+            q = self.values[name]
+            self._trim(q, now)
+            if reference is not None and len(q) >= min_values:
+                out[name] = (1.0 - ks_distance(self.recent(name, now), reference[i]), len(q))
         return out

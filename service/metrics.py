@@ -78,7 +78,9 @@ def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMe
         chaos_faults=gauge(
             "chaos_faults_active", "Chaos faults switched on in this process (1 while active).", "fault"
         ),
-        model_info=gauge("model_info", "The model being served (always 1).", "version"),
+        model_info=gauge(
+            "model_info", "1 for the model version being served, 0 for versions served before it.", "version"
+        ),
         breaker_state=gauge(
             "circuit_breaker_state", "1 for the state a circuit breaker is in, 0 for the others.", "dependency", "state"
         ),

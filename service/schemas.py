@@ -46,7 +46,10 @@ class PredictResponse(BaseModel):
     model_version: str
     degraded: bool = Field(default=False, description="Features came from the fallback cache.")
     features_age_seconds: float | None = None
-    imputed: list[str] = Field(default_factory=list, description="Features that were null, imputed with the median.")
+    imputed: list[str] = Field(
+        default_factory=list,
+        description="Features that were null in the store, predicted on with the model's training median instead.",
+    )
 
 
 class FeatureBatch(BaseModel):
@@ -64,9 +67,9 @@ class FeatureBatch(BaseModel):
 
 
 class RejectedRow(BaseModel):
-    index: int
-    symbol: str | None
-    field: str
+    index: int = Field(description="Position of the row in the batch's updates.")
+    symbol: str | None = Field(description="The row's symbol, if it had a string one.")
+    field: str = Field(description="What is wrong: a feature, symbol, timestamp, features or unknown.")
     reason: Reason
     detail: str
 

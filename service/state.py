@@ -53,13 +53,14 @@ class ServiceState:
         self.store_client.extra_delay = sum(f.feature_store_delay for f in faults)
 
     def serve_model(self, model: LogisticModel) -> None:
-        """Switch to ``model`` and say so in the model metrics (start and reload)."""
+        """Switch to ``model`` (start and reload): drift is measured against its reference, and the
+        model metrics say which version is served (the previous one drops to 0) and when it was
+        trained (absent when the artifact does not say)."""
         self.metrics.model_info.labels(self.model.version).set(0)
         self.model = model
         self.monitors.reference = model.reference
         self.metrics.model_info.labels(model.version).set(1)
-        if model.trained_at is not None:
-            self.metrics.model_trained.set(model.trained_at)
+        self.metrics.model_trained.set(model.trained_at)
 
 
 def build_state(

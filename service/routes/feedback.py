@@ -1,4 +1,9 @@
-"""``POST /feedback``: the trading desk reports each prediction's realised direction."""
+"""``POST /feedback``: the trading desk reports each prediction's realised direction.
+
+Each outcome is matched to the prediction ``/predict`` answered under its ``prediction_id``
+and counted for accuracy and calibration (``service/outcomes.py``); an id unknown, already
+reported or older than the TTL is unmatched.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from fastapi import APIRouter, Request
 
 from service.outcomes import confidence_bin
 from service.schemas import FeedbackBatch, FeedbackResult
-from service.state import service
+from service.state import request_clock, service
 
 router = APIRouter()
 
@@ -14,10 +19,12 @@ router = APIRouter()
 @router.post("/feedback", response_model=FeedbackResult)
 async def feedback(batch: FeedbackBatch, request: Request) -> FeedbackResult:
     svc = service(request)
+    now = request_clock(request).now()
     m = svc.metrics
-    matched = 0
+    matched = expired = 0
     for report in batch.outcomes:
-        pending = svc.pending.take(report.prediction_id)
+        pending, dropped = svc.pending.take(report.prediction_id, now)
+        expired += dropped
         if pending is None:
             continue
         matched += 1
@@ -31,4 +38,6 @@ async def feedback(batch: FeedbackBatch, request: Request) -> FeedbackResult:
     unmatched = len(batch.outcomes) - matched
     m.feedback.labels("matched").inc(matched)
     m.feedback.labels("unmatched").inc(unmatched)
+    if expired:
+        m.feedback_expired.inc(expired)
     return FeedbackResult(matched=matched, unmatched=unmatched)

@@ -1,4 +1,10 @@
-"""``POST /predict``: features from the request, or from the feature store behind its breaker."""
+"""``POST /predict``: features from the request, or from the feature store behind its breaker.
+
+A null the pipeline published for a feature is imputed with the model's training median
+(``LogisticModel.imputation``); the answer names those features in ``imputed``. Every answer
+carries a ``prediction_id`` (the request id, also in ``X-Request-ID``) and is remembered until
+the desk reports its outcome (``/feedback``).
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,6 +13,7 @@ from harness.binaries import find_binary
 from service import Settings, SimulatedClock, create_app
 from service.model import FEATURES
 from tests.asgi_client import AsgiClient
+from tests.service import artifacts
 
 FEATURES_OK = dict.fromkeys(FEATURES, 0.1)
 SIM = {"X-Sim-Time": "1000.0"}
@@ -167,11 +169,44 @@ def test_each_app_has_its_own_registry(client: Callable[..., AsgiClient]) -> Non
     assert metric(b, "prediction_api_predictions_total") == 0
 
 
-def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(client: Callable[..., AsgiClient]) -> None:
-    c = client()
-    c.post("/predict", json={"symbol": "A", "features": FEATURES_OK}, headers=SIM)
+MONITOR_FAMILIES = {  # family: a sample name that must be in the scrape
+    "prediction_api_feature_rows": "prediction_api_feature_rows_total",
+    "prediction_api_schema_violations": "prediction_api_schema_violations_total",
+    "prediction_api_feature_values": "prediction_api_feature_values_total",
+    "prediction_api_feature_nulls": "prediction_api_feature_nulls_total",
+    "prediction_api_feature_updates": "prediction_api_feature_updates_total",
+    "prediction_api_feature_last_update_timestamp_seconds": "prediction_api_feature_last_update_timestamp_seconds",
+    "prediction_api_upstream_up": "prediction_api_upstream_up",
+    "prediction_api_upstream_last_batch_timestamp_seconds": "prediction_api_upstream_last_batch_timestamp_seconds",
+    "prediction_api_feature_drift_score": "prediction_api_feature_drift_score",
+    "prediction_api_feature_drift_window_values": "prediction_api_feature_drift_window_values",
+    "prediction_api_model_info": "prediction_api_model_info",
+    "prediction_api_model_trained_timestamp_seconds": "prediction_api_model_trained_timestamp_seconds",
+    "prediction_api_prediction_confidence": "prediction_api_prediction_confidence_bucket",
+    "prediction_api_feedback": "prediction_api_feedback_total",
+    "prediction_api_feedback_expired": "prediction_api_feedback_expired_total",
+    "prediction_api_prediction_outcomes": "prediction_api_prediction_outcomes_total",
+    "prediction_api_calibration_predictions": "prediction_api_calibration_predictions_total",
+    "prediction_api_calibration_confidence": "prediction_api_calibration_confidence_total",
+    "prediction_api_calibration_correct": "prediction_api_calibration_correct_total",
+}
+
+
+def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(
+    client: Callable[..., AsgiClient], tmp_path: Path
+) -> None:
+    c = client(model_path=str(artifacts.write(tmp_path / "model.json", artifacts.artifact())))
+    rows = [{"symbol": f"S{i}", "timestamp": 1000.0, "features": {**FEATURES_OK, "spread": None}} for i in range(200)]
+    rows.append({"symbol": "BAD", "timestamp": 1000.0, "features": {**FEATURES_OK, "spread": "wide"}})
+    assert c.post("/features", json={"source": "market-feed", "updates": rows}, headers=SIM).json()["accepted"] == 200
+    prediction = c.post("/predict", json={"symbol": "S1"}, headers=SIM).json()
+    outcome = {"prediction_id": prediction["prediction_id"], "outcome": "up"}
+    assert c.post("/feedback", json={"outcomes": [outcome]}, headers=SIM).json() == {"matched": 1, "unmatched": 0}
     body = c.get("/metrics", headers=SIM).text
     assert "_created" not in body
+    samples = {s.name for family in text_string_to_metric_families(body) for s in family.samples}
+    for family, sample in MONITOR_FAMILIES.items():
+        assert sample in samples, family
     proc = subprocess.run(
         [str(find_binary("promtool")), "check", "metrics"], input=body, capture_output=True, text=True, check=False
     )

@@ -49,11 +49,19 @@ def test_unknown_symbol_is_a_404_with_a_reason(c: AsgiClient) -> None:
     assert r.status_code == 404 and "has not published it" in r.text
 
 
-def test_a_batch_without_rows_is_a_422(c: AsgiClient) -> None:
-    for body in ({"updates": []}, {"updates": "AAPL"}, {"rows": []}, [1, 2]):
-        r = c.post("/features", json=body, headers=at(0))
-        assert r.status_code == 422, body
-        assert r.json()["detail"], body
+def test_an_invalid_row_is_rejected_with_its_reason_and_not_stored(c: AsgiClient) -> None:
+    r = c.post("/features", json={"updates": [{"symbol": "AAPL", "timestamp": -1, "features": {}}]}, headers=at(0))
+    assert r.status_code == 200  # one bad row never fails a batch: a structurally bad batch is the 422
+    (rejected,) = r.json()["rejected"]
+    assert r.json()["accepted"] == 0
+    assert (rejected["index"], rejected["symbol"], rejected["field"], rejected["reason"]) == (
+        0,
+        "AAPL",
+        "timestamp",
+        "out_of_range",
+    )
+    assert "negative" in rejected["detail"]
+    assert c.post("/predict", json={"symbol": "AAPL"}, headers=at(0)).status_code == 404
 
 
 def test_outage_opens_the_breaker_serves_cached_features_then_fails(c: AsgiClient) -> None:

@@ -1,0 +1,126 @@
+"""Drift: the KS distance to a reference given by quantiles, and the score the service exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.drift import DriftWindow, ks_distance, reference_cdf
+from service.model import FEATURES
+from tests.asgi_client import AsgiClient
+from tests.service import artifacts
+from tests.service.helpers import T0, Services, at, scrape, value
+
+LEVELS = np.linspace(0.0, 1.0, 101)
+
+
+def normal_reference() -> tuple[float, ...]:
+    return tuple(np.quantile(np.random.default_rng(1).normal(size=200_000), LEVELS))
+
+
+def test_ks_distance_of_a_shifted_and_an_identical_sample() -> None:
+    reference = normal_reference()
+    sample = np.random.default_rng(2).normal(size=20_000)
+    assert ks_distance(sample, reference) < 0.03
+    # Shifted by half a sigma: D = Phi(0.25) - Phi(-0.25) = 0.197.
+    assert ks_distance(sample + 0.5, reference) == pytest.approx(0.197, abs=0.015)
+    assert ks_distance(sample - 0.5, reference) == pytest.approx(0.197, abs=0.015)
+    assert ks_distance(np.full(10, 100.0), reference) == 1.0  # all above the reference's maximum
+    assert ks_distance(np.full(10, -100.0), reference) == 1.0
+
+
+def test_ks_distance_is_exact_against_the_piecewise_linear_cdf() -> None:
+    reference = tuple(np.linspace(0.0, 100.0, 101))  # uniform on [0, 100]: G(x) = x / 100
+    assert ks_distance(np.array([50.0]), reference) == pytest.approx(0.5)
+    assert ks_distance(np.array([25.0, 75.0]), reference) == pytest.approx(0.25)
+    assert ks_distance(np.array([10.0, 20.0, 30.0, 40.0]), reference) == pytest.approx(0.6)  # 1 - G(40)
+
+
+def test_a_point_mass_in_the_reference_is_no_drift_for_data_that_has_it_too() -> None:
+    rng = np.random.default_rng(3)
+
+    def draw(n: int) -> np.ndarray:
+        return np.where(rng.random(n) < 0.6, 0.0, rng.exponential(1.0, n))  # 60 % exactly at one tick
+
+    reference = tuple(np.quantile(draw(200_000), LEVELS))
+    q = np.asarray(reference)
+    at_mass = np.flatnonzero(q == 0.0).max() / 100  # quantiles 0 to 59 are 0: G(0) = 0.59
+    assert at_mass == pytest.approx(0.59)
+    assert ks_distance(draw(5_000), reference) < 0.03
+    assert ks_distance(np.zeros(100), reference) == pytest.approx(1 - at_mass)  # F(0) = 1
+    assert reference_cdf(np.array([0.0]), q)[0] == pytest.approx(at_mass)  # the CDF's value at the mass
+    assert reference_cdf(np.array([0.0]), q, left=True)[0] == 0.0  # and its left limit
+
+
+def test_the_window_keeps_values_by_arrival_time_and_skips_nulls() -> None:
+    window = DriftWindow(600.0)
+    window.add(0.0, {"spread": 1.0, "volatility": None})
+    window.add(500.0, {"spread": 2.0})
+    assert list(window.recent("spread", 500.0)) == [1.0, 2.0]
+    assert list(window.recent("spread", 700.0)) == [2.0]  # the first is more than 600 s old
+    assert len(window.recent("volatility", 700.0)) == 0
+    window.add(1200.0, {"spread": 0.0})  # trimmed on write too
+    assert len(window.values["spread"]) == 1
+    reference = (normal_reference(),) * len(FEATURES)
+    scores = window.scores(1200.0, reference, min_values=1)
+    assert list(scores) == ["spread"] and scores["spread"][1] == 1
+    assert scores["spread"][0] == pytest.approx(0.5, abs=0.01)  # one value at the median: D = 1/2
+    assert window.scores(1200.0, reference, min_values=2) == {}
+    assert window.scores(1200.0, None, min_values=1) == {}
+
+
+def publish(c: AsgiClient, t: float, values: np.ndarray, shift: float = 0.0) -> None:
+    """One batch: a row per value, on distinct symbols; ``spread`` shifted by ``shift`` sigma."""
+    updates = [
+        {
+            "symbol": f"S{i:04d}",
+            "timestamp": T0 + t,
+            "features": {f: float(v) + (shift if f == "spread" else 0.0) for f in FEATURES},
+        }
+        for i, v in enumerate(values)
+    ]
+    reply = c.post("/features", json={"updates": updates}, headers=at(t))
+    assert reply.json()["accepted"] == len(values)
+
+
+def test_the_drift_score_needs_enough_values_and_falls_when_a_feature_shifts(services: Services) -> None:
+    c = services()
+    rng = np.random.default_rng(4)
+    publish(c, 0, rng.normal(size=150))
+    m = scrape(c, 1)
+    assert value(m, "prediction_api_feature_drift_score", feature="spread") is None  # 150 < 200: no data, no drift
+    assert value(m, "prediction_api_feature_drift_window_values", feature="spread") is None
+    publish(c, 60, rng.normal(size=450))
+    m = scrape(c, 61)
+    assert value(m, "prediction_api_feature_drift_window_values", feature="spread") == 600
+    assert value(m, "prediction_api_feature_drift_score", feature="spread") > 0.9  # type: ignore[operator]
+    # volatility's reference is N(1, 1): the same standard normal values are 1 sigma off for it.
+    assert value(m, "prediction_api_feature_drift_score", feature="volatility") < 0.8  # type: ignore[operator]
+    publish(c, 700, rng.normal(size=600), shift=1.0)  # the unshifted values are now out of the 600 s window
+    m = scrape(c, 701)
+    assert value(m, "prediction_api_feature_drift_window_values", feature="spread") == 600
+    assert value(m, "prediction_api_feature_drift_score", feature="spread") < 0.8  # type: ignore[operator]
+    assert value(m, "prediction_api_feature_drift_score", feature="momentum_short") > 0.9  # type: ignore[operator]
+    assert value(scrape(c, 1400), "prediction_api_feature_drift_score", feature="spread") is None  # window empty
+
+
+def test_drift_window_and_minimum_are_settings_and_no_reference_means_no_score(services: Services) -> None:
+    c = services(drift_window=30.0, drift_min_values=10)
+    publish(c, 0, np.random.default_rng(5).normal(size=10))
+    assert value(scrape(c, 30), "prediction_api_feature_drift_window_values", feature="spread") == 10
+    assert value(scrape(c, 31), "prediction_api_feature_drift_window_values", feature="spread") is None
+    bare = services(artifact={"version": "old", "coefficients": dict.fromkeys(FEATURES, 0.0)})
+    publish(bare, 0, np.random.default_rng(6).normal(size=300))
+    assert value(scrape(bare, 1), "prediction_api_feature_drift_score", feature="spread") is None
+
+
+def test_the_reference_follows_a_model_reload(services: Services, tmp_path: Path) -> None:
+    path = artifacts.write(tmp_path / "served.json", artifacts.artifact())
+    c = services(model_path=str(path), admin_token="t")
+    publish(c, 0, np.random.default_rng(7).normal(size=300))
+    assert value(scrape(c, 1), "prediction_api_feature_drift_score", feature="volatility") < 0.8  # type: ignore[operator]
+    artifacts.write(path, artifacts.artifact(reference={f: artifacts.normal_quantiles() for f in FEATURES}))
+    assert c.post("/admin/model/reload", headers={**at(2), "Authorization": "Bearer t"}).status_code == 200
+    assert value(scrape(c, 2), "prediction_api_feature_drift_score", feature="volatility") > 0.9  # type: ignore[operator]
