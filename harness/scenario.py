@@ -332,7 +332,9 @@ class Expectation(_Strict):
     """An alert fires (and resolves) within windows relative to a fault, or stays silent.
 
     ``fires_within`` is measured from the fault's start to the alert's firing;
-    ``resolves_within`` from the fault's end to the alert's resolution. Every instance of the
+    ``resolves_within`` from the fault's end to the alert's resolution; without a fault, both
+    from the run's start (an alert that time alone raises: a model's age, a weekly review).
+    Every instance of the
     alert (with ``labels``, when given) that fires after the fault starts is held to the windows.
     """
 
@@ -351,8 +353,6 @@ class Expectation(_Strict):
             raise ValueError("a silent expectation takes no fault, fires_within or resolves_within")
         if not self.silent and self.fires_within is None:
             raise ValueError("give fires_within: [min, max] (after the fault starts), or silent: true")
-        if not self.silent and self.fault is None:
-            raise ValueError("fires_within is measured from a fault's start: name the fault")
         return self
 
 

@@ -28,6 +28,15 @@ class ExpectationResult:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """What an expectation's windows are measured from: a fault (start and end), or the run's start."""
+
+    name: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Verdict:
     passed: bool
     expectations: tuple[ExpectationResult, ...]
@@ -41,6 +50,11 @@ def describe(e: Expectation) -> str:
     if e.silent:
         return f"{e.alert} never fires"
     assert e.fires_within is not None
+    if e.fault is None:
+        text = f"{e.alert} fires {_window(e.fires_within)} into the run"
+        if e.resolves_within is not None:
+            text += f", resolves {_window(e.resolves_within)} into the run"
+        return text
     text = f"{e.alert} fires {_window(e.fires_within)} after {e.fault} starts"
     if e.resolves_within is not None:
         text += f", resolves {_window(e.resolves_within)} after it ends"
@@ -59,7 +73,7 @@ def _matches(e: Expectation, a: AlertInstance) -> bool:
     return a.alertname == e.alert and all(labels.get(k) == v for k, v in e.labels.items())
 
 
-def _check_one(e: Expectation, fault: FaultRecord, alert: AlertInstance) -> tuple[bool, str, float, float | None]:
+def _check_one(e: Expectation, fault: Anchor, alert: AlertInstance) -> tuple[bool, str, float, float | None]:
     assert e.fires_within is not None and alert.fired_at is not None
     delay = alert.fired_at - fault.start
     lo, hi = e.fires_within
@@ -76,7 +90,7 @@ def _check_one(e: Expectation, fault: FaultRecord, alert: AlertInstance) -> tupl
     return passed, observed, delay, resolved_after
 
 
-def _check_fires(e: Expectation, fault: FaultRecord, fired: list[AlertInstance]) -> ExpectationResult:
+def _check_fires(e: Expectation, fault: Anchor, fired: list[AlertInstance]) -> ExpectationResult:
     """Every instance of the alert (with the expectation's labels) that fired after the fault
     started must fire and resolve in the windows: a feed outage makes each symbol stale."""
     candidates = [a for a in fired if _matches(e, a) and a.fired_at is not None and a.fired_at >= fault.start]
@@ -102,10 +116,13 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
     for e in scenario.expectations:
         if e.silent:
             results.append(_check_silent(e, fired))
+        elif e.fault is None:
+            results.append(_check_fires(e, Anchor("the run's start", 0.0, 0.0), fired))
         elif e.fault not in by_name:
             results.append(ExpectationResult(describe(e), e.alert, False, f"fault {e.fault} never started", e.fault))
         else:
-            results.append(_check_fires(e, by_name[e.fault], fired))
+            fault = by_name[e.fault]
+            results.append(_check_fires(e, Anchor(fault.name, fault.start, fault.end), fired))
     if scenario.unexpected_alerts == "fail":
         claimed = {id(a) for r in results for a in (r.claimed or ((r.instance,) if r.instance else ()))}
         for alert in fired:

@@ -60,8 +60,9 @@ def test_run_folder_holds_the_record(shipped_run) -> None:  # type: ignore[no-un
     assert verdict["faults"] == [
         {"name": "slow-dependency", "kind": "latency_spike", "start": 600.0, "end": 900.0, "magnitude": 0.04}
     ]
-    alert = verdict["alerts"][0]
-    assert alert["alertname"] == "HighLatency" and alert["fired_at"] == result.alerts[0].fired_at
+    (alert,) = [a for a in verdict["alerts"] if a["alertname"] == "HighLatency"]
+    (instance,) = [a for a in result.alerts if a.alertname == "HighLatency"]
+    assert alert["fired_at"] == instance.fired_at
     states = (folder / "states.csv").read_text().splitlines()
     assert states[0] == "time,alertname,labels,state,value"
     assert any(",pending," in row for row in states) and any(",firing," in row for row in states)
