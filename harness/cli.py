@@ -203,6 +203,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         cpu_cores=args.cpu_cores,
         access_log=not args.no_access_log,
         model_path=args.model,
+        **({"scale_out_rps": args.scale_out_rps} if args.scale_out_rps else {}),
     )
     clock = SimulatedClock() if args.sim_clock else WallClock()
     uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
@@ -288,6 +289,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
     serve.add_argument("--log-level", default="info", help="uvicorn's own log level")
     serve.add_argument("--model", help="model artifact (JSON) to serve, e.g. config/model.json")
+    serve.add_argument("--scale-out-rps", type=float, help="the autoscaler's per-replica target (default 800)")
     serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
     serve.set_defaults(func=_cmd_serve)
     return p

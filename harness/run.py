@@ -89,13 +89,18 @@ def model_path(scenario: Scenario, base_dir: Path) -> Path:
 
 @contextmanager
 def service_target(
-    mode: ServiceMode, seed: int, world: WorldSpec, admin_token: str | None, model: Path | None = None
+    mode: ServiceMode,
+    seed: int,
+    world: WorldSpec,
+    admin_token: str | None,
+    model: Path | None = None,
+    scale_out_rps: float | None = None,
 ) -> Iterator[Target]:
     if mode == "in-process":
-        with in_process(seed, world.server.workers, world.start_unix, model) as target:
+        with in_process(seed, world.server.workers, world.start_unix, model, scale_out_rps) as target:
             yield target
     elif mode == "spawn":
-        with spawned(seed, world.server.workers, model) as target:
+        with spawned(seed, world.server.workers, model, scale_out_rps) as target:
             yield target
     else:
         with remote(mode, admin_token) as target:
@@ -113,7 +118,8 @@ async def simulate_scenario(
     """Drive the service (in-process by default) through the scenario's world."""
     listener = listener or Silent()
     world = scenario.world(seed)
-    with service_target(service, seed, world, admin_token, model) as target:
+    scale_out = scenario.service.scale_out_rps
+    with service_target(service, seed, world, admin_token, model, scale_out) as target:
         try:
             return await simulate(
                 world,

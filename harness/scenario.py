@@ -119,6 +119,12 @@ class Market(_Strict):
         return MarketSpec(self.tau, self.horizon, self.feedback_interval, phases)
 
 
+class ServiceOptions(_Strict):
+    """Settings of the service under test that a scenario may change."""
+
+    scale_out_rps: float | None = Field(default=None, gt=0, description="The autoscaler's per-replica target.")
+
+
 class Flap(_Strict):
     """Switch the fault on for ``on_for``, off for ``off_for``, again and again while it lasts.
 
@@ -179,6 +185,17 @@ class TrafficSurge(_Fault):
 
     kind: Literal["traffic_surge"]
     multiplier: float = Field(gt=0, le=100)
+
+    def magnitude(self) -> float:
+        return self.multiplier
+
+
+class TrafficRamp(_Fault):
+    """Traffic grows linearly to ``multiplier`` times its rate over the fault's duration, then
+    drops back (organic growth, for capacity planning)."""
+
+    kind: Literal["traffic_ramp"]
+    multiplier: float = Field(gt=1, le=100)
 
     def magnitude(self) -> float:
         return self.multiplier
@@ -305,6 +322,7 @@ Fault = Annotated[
     | ErrorBurst
     | PeriodicErrors
     | TrafficSurge
+    | TrafficRamp
     | CpuHog
     | ServiceCrash
     | FeatureStoreOutage
@@ -374,6 +392,7 @@ class Scenario(_Strict):
     traffic: Traffic = Traffic()
     server: Server = Server()
     market: Market = Market()
+    service: ServiceOptions = ServiceOptions()
     faults: tuple[Fault, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     unexpected_alerts: Literal["fail", "ignore"] = "fail"

@@ -41,7 +41,9 @@ def _loopback_transport() -> httpx.AsyncBaseTransport:
 
 
 @contextlib.contextmanager
-def in_process(seed: int, workers: int, start_unix: float, model: Path | None = None) -> Iterator[Target]:
+def in_process(
+    seed: int, workers: int, start_unix: float, model: Path | None = None, scale_out_rps: float | None = None
+) -> Iterator[Target]:
     token = secrets.token_urlsafe(16)
     settings = Settings(
         sim_clock=True,
@@ -49,6 +51,7 @@ def in_process(seed: int, workers: int, start_unix: float, model: Path | None = 
         chaos_seed=seed,
         cpu_cores=workers,
         model_path=str(model) if model else None,
+        scale_out_rps=scale_out_rps or Settings().scale_out_rps,
     )
 
     def start() -> httpx.AsyncBaseTransport:
@@ -66,7 +69,9 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
     yield Target(url.rstrip("/"), admin_token, _loopback_transport, None)
 
 
-def serve_command(port: int, token: str, seed: int, workers: int, model: Path | None = None) -> list[str]:
+def serve_command(
+    port: int, token: str, seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -84,6 +89,7 @@ def serve_command(port: int, token: str, seed: int, workers: int, model: Path | 
         "--log-level",
         "warning",
         *(["--model", str(model)] if model else []),
+        *(["--scale-out-rps", repr(scale_out_rps)] if scale_out_rps else []),
     ]
 
 
@@ -100,7 +106,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def spawned(seed: int, workers: int, model: Path | None = None) -> Iterator[Target]:
+def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None) -> Iterator[Target]:
     """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process."""
     token = secrets.token_urlsafe(16)
     port = free_port()
@@ -112,7 +118,7 @@ def spawned(seed: int, workers: int, model: Path | None = None) -> Iterator[Targ
             stop(process)
         current.clear()
         process = subprocess.Popen(
-            serve_command(port, token, seed, workers, model),
+            serve_command(port, token, seed, workers, model, scale_out_rps),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

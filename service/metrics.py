@@ -39,6 +39,7 @@ class ServiceMetrics:
     feature_nulls: Counter
     feature_last_update: Gauge
     model_trained: OptionalGauge
+    scale_out: Gauge
     confidence: Histogram
     feedback: Counter
     feedback_expired: Counter
@@ -108,6 +109,9 @@ def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMe
         ),
         model_trained=OptionalGauge(
             "prediction_api_model_trained_timestamp_seconds", "When the served model was trained (Unix seconds)."
+        ),
+        scale_out=gauge(
+            "scale_out_requests_per_second", "The autoscaler's target: above this request rate a replica is added."
         ),
         confidence=Histogram(
             "prediction_confidence",

@@ -20,6 +20,11 @@ class Settings(BaseModel):
         default=False,
         description="Honour X-Sim-Time: latency and timestamps are the simulator's modelled time.",
     )
+    scale_out_rps: float = Field(
+        default=800.0,
+        gt=0,
+        description="Request rate per replica at which the autoscaler adds one: 80% of what 2 cores serve at ~2 ms.",
+    )
     cpu_cores: float | None = Field(
         default=None, gt=0, description="Cores the service may use; default: this machine's count."
     )

@@ -97,6 +97,7 @@ def build_state(
         access_log=request_logger(log_stream) if settings.access_log else None,
     )
     state.serve_model(model)
+    metrics.scale_out.set(settings.scale_out_rps)
     if settings.chaos_delay_seconds or settings.chaos_error_rate:
         spec = ChaosSpec(delay_seconds=settings.chaos_delay_seconds, error_rate=settings.chaos_error_rate)
         state.chaos.set("settings", spec)

@@ -58,6 +58,8 @@ def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy
             b.env.process(b.server.hog(fault.magnitude, until))
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier *= fault.magnitude
+    elif fault.kind is FaultKind.TRAFFIC_RAMP:
+        b.env.process(_ramp(b, fault, until))
     elif fault.kind in FEED_FAULTS:
         b.feed.start(fault)
     elif fault.kind is FaultKind.REGIME_CHANGE:
@@ -81,6 +83,8 @@ def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, 
                 _check(reply, fault, "switch off")
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier /= fault.magnitude
+    elif fault.kind is FaultKind.TRAFFIC_RAMP:
+        b.traffic.multiplier /= b.traffic.ramps.pop(fault.name, 1.0)
     elif fault.kind in FEED_FAULTS:
         b.feed.stop(fault)
     elif fault.kind is FaultKind.REGIME_CHANGE:
@@ -90,6 +94,19 @@ def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, 
     elif fault.kind is FaultKind.SERVICE_CRASH:
         assert b.restart is not None
         b.gateway.restart(b.restart())
+
+
+RAMP_STEP = 60.0  # a ramp climbs once a simulated minute
+
+
+def _ramp(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy.Event, Any, None]:
+    """Traffic grows linearly from its rate to ``magnitude`` times it by ``until`` (organic growth)."""
+    start = b.env.now
+    while b.env.now < until - 1e-9:
+        factor = 1.0 + (fault.magnitude - 1.0) * (b.env.now - start) / max(until - start, 1e-9)
+        b.traffic.multiplier *= factor / b.traffic.ramps.get(fault.name, 1.0)
+        b.traffic.ramps[fault.name] = factor
+        yield b.env.timeout(min(RAMP_STEP, until - b.env.now))
 
 
 def inject(b: Boundaries, fault: FaultSpec, result: SimResult) -> Generator[simpy.Event, Any, None]:

@@ -14,6 +14,7 @@ class FaultKind(StrEnum):
     LATENCY_SPIKE = "latency_spike"
     ERROR_BURST = "error_burst"
     TRAFFIC_SURGE = "traffic_surge"
+    TRAFFIC_RAMP = "traffic_ramp"
     CPU_HOG = "cpu_hog"
     SERVICE_CRASH = "service_crash"
     FEATURE_STORE_OUTAGE = "feature_store_outage"

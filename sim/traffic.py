@@ -7,7 +7,7 @@ import json
 import random
 from bisect import bisect
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
@@ -27,6 +27,7 @@ class TrafficState:
     """What faults change about traffic while the run goes on."""
 
     multiplier: float = 1.0
+    ramps: dict[str, float] = field(default_factory=dict)  # each ramp's current factor, by fault name
 
 
 def clients(
