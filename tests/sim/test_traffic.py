@@ -65,3 +65,31 @@ def test_populations_share_the_requests_and_label_the_predictions() -> None:
                 counts[s.labels["client"]] += s.value
     assert set(counts) == {"market_making", "stat_arb"}
     assert 2.5 < counts["market_making"] / counts["stat_arb"] < 3.5
+
+
+def test_a_traffic_ramp_grows_linearly_and_ends_at_the_usual_rate() -> None:
+    from sim.specs import FaultKind, FaultSpec
+
+    ramp = FaultSpec("growth", FaultKind.TRAFFIC_RAMP, start=600, duration=1200, magnitude=5.0)
+    spec = WorldSpec(
+        duration=2400, seed=3, start_unix=unix("2026-01-05T15:00:00"), traffic=TrafficSpec(rate=5), faults=(ramp,)
+    )
+    app = create_app(Settings(sim_clock=True, admin_token="t"), SimulatedClock())
+    result = asyncio.run(simulate(spec, httpx.ASGITransport(app=app), admin_token="t"))
+
+    def requests_at(t: float) -> float:
+        scrape = next(s for s in result.scrapes if s.time >= t)
+        assert scrape.body is not None
+        return sum(
+            s.value
+            for f in text_string_to_metric_families(scrape.body)
+            for s in f.samples
+            if s.name == "prediction_api_http_requests_total" and s.labels["route"] == "/predict"
+        )
+
+    before = (requests_at(600) - requests_at(300)) / 300
+    mid = (requests_at(1350) - requests_at(1050)) / 300  # the ramp's middle: about x3
+    end = (requests_at(1800) - requests_at(1500)) / 300  # near its top: about x4.5
+    after = (requests_at(2385) - requests_at(2085)) / 300
+    assert 4 < before < 6 and 4 < after < 6
+    assert 2.6 < mid / before < 3.4 and 3.9 < end / before < 5.0
