@@ -50,9 +50,15 @@ def test_server_is_stopped_and_its_folder_removed_even_when_the_body_raises() ->
 
 
 def test_interrupt_stops_the_server_too() -> None:
-    with pytest.raises(KeyboardInterrupt), prometheus_server() as prom:
-        process = prom.process
-        os.kill(os.getpid(), signal.SIGINT)
+    # A process started in the background by a non-interactive shell inherits SIGINT ignored:
+    # install Python's own handler so Ctrl-C means KeyboardInterrupt here, however pytest started.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt), prometheus_server() as prom:
+            process = prom.process
+            os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert process.poll() is not None
 
 
