@@ -52,7 +52,10 @@ class FeedFaults:
             if f.kind is FaultKind.STALE_FEED:
                 return self.frozen.setdefault((f.name, symbol), row)
         values: dict[str, Any] = dict(row["features"])
-        for f in self.active.values():
+        # Drift first (it changes numbers), then nulls and breaks (they replace them), so
+        # overlapping faults compose whatever order they started in.
+        ordered = sorted(self.active.values(), key=lambda f: f.kind is not FaultKind.FEATURE_DRIFT)
+        for f in ordered:
             if f.symbols and symbol not in f.symbols:
                 continue
             chosen = f.features or FEATURES
