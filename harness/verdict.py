@@ -90,10 +90,23 @@ def _check_one(e: Expectation, fault: Anchor, alert: AlertInstance) -> tuple[boo
     return passed, observed, delay, resolved_after
 
 
-def _check_fires(e: Expectation, fault: Anchor, fired: list[AlertInstance]) -> ExpectationResult:
-    """Every instance of the alert (with the expectation's labels) that fired after the fault
-    started must fire and resolve in the windows: a feed outage makes each symbol stale."""
-    candidates = [a for a in fired if _matches(e, a) and a.fired_at is not None and a.fired_at >= fault.start]
+def _check_fires(
+    e: Expectation, fault: Anchor, fired: list[AlertInstance], taken: set[int] | None = None
+) -> ExpectationResult:
+    """Every instance of the alert (with the expectation's labels) that fired while the fault
+    could have caused it — from its start to its end or the latest firing the window allows,
+    whichever is later — must fire and resolve in the windows: a feed outage makes each symbol
+    stale. Instances an earlier expectation took are not this one's (two bursts, two alerts);
+    one firing later still is unexpected."""
+    assert e.fires_within is not None
+    taken = set() if taken is None else taken
+    last = max(fault.end, fault.start + e.fires_within[1])
+    candidates = [
+        a
+        for a in fired
+        if _matches(e, a) and a.fired_at is not None and fault.start <= a.fired_at <= last and id(a) not in taken
+    ]
+    taken.update(id(a) for a in candidates)
     if not candidates:
         return ExpectationResult(describe(e), e.alert, False, f"did not fire after {fault.name} started", e.fault)
     checks = [_check_one(e, fault, a) for a in candidates]
@@ -113,16 +126,17 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
     fired = sorted((a for a in instances if a.fired_at is not None), key=lambda a: (a.fired_at, a.alertname))
     by_name = {f.name: f for f in faults}
     results = []
+    taken: set[int] = set()
     for e in scenario.expectations:
         if e.silent:
             results.append(_check_silent(e, fired))
         elif e.fault is None:
-            results.append(_check_fires(e, Anchor("the run's start", 0.0, 0.0), fired))
+            results.append(_check_fires(e, Anchor("the run's start", 0.0, 0.0), fired, taken))
         elif e.fault not in by_name:
             results.append(ExpectationResult(describe(e), e.alert, False, f"fault {e.fault} never started", e.fault))
         else:
             fault = by_name[e.fault]
-            results.append(_check_fires(e, Anchor(fault.name, fault.start, fault.end), fired))
+            results.append(_check_fires(e, Anchor(fault.name, fault.start, fault.end), fired, taken))
     if scenario.unexpected_alerts == "fail":
         claimed = {id(a) for r in results for a in (r.claimed or ((r.instance,) if r.instance else ()))}
         for alert in fired:

@@ -61,3 +61,26 @@ def test_pending_alerts_that_never_fired_do_not_count() -> None:
 def test_a_fault_that_never_started_fails_its_expectation() -> None:
     result = judge(SCENARIO, [], [])
     assert not result.passed and result.expectations[0].observed == "fault f never started"
+
+
+def test_two_faults_each_claim_their_own_firing() -> None:
+    scenario = parse_scenario("""
+name: twice
+duration: 2h
+faults:
+  - {name: first, kind: error_burst, start: 10m, duration: 5m, error_rate: 0.2}
+  - {name: second, kind: error_burst, start: 1h, duration: 5m, error_rate: 0.2}
+expectations:
+  - {alert: A, fault: first, fires_within: [1m, 3m], resolves_within: [0s, 3m]}
+  - {alert: A, fault: second, fires_within: [1m, 3m], resolves_within: [0s, 3m]}
+""")
+    faults = [
+        FaultRecord("first", FaultKind.ERROR_BURST, 600, 900, 0.2),
+        FaultRecord("second", FaultKind.ERROR_BURST, 3600, 3900, 0.2),
+    ]
+    verdict = judge(scenario, faults, [alert("A", 700, 960), alert("A", 3700, 3960)])
+    assert verdict.passed, verdict
+    assert [e.fired_after for e in verdict.expectations] == [100, 100]
+    # the second burst's firing too late is its own failure, not the first's
+    late = judge(scenario, faults, [alert("A", 700, 960), alert("A", 3900, 3960)])
+    assert [e.passed for e in late.expectations][:2] == [True, False]
