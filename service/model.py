@@ -105,8 +105,8 @@ def load_model(path: Path) -> LogisticModel:
             raise ModelFileError(f"{path}: field coefficients lacks {', '.join(missing)}")
         return LogisticModel(
             str(doc["version"]),
-            tuple(float(coefficients[f]) for f in FEATURES),
-            float(doc.get("intercept", 0.0)),
+            tuple(_number(path, f"coefficients.{f}", coefficients[f]) for f in FEATURES),
+            _number(path, "intercept", doc.get("intercept", 0.0)),
             _trained_at(path, doc.get("trained_at")),
             _reference(path, doc.get("reference")),
         )
@@ -116,6 +116,13 @@ def load_model(path: Path) -> LogisticModel:
         raise ModelFileError(f"{path}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: {exc}") from exc
+
+
+def _number(path: Path, field: str, value: object) -> float:
+    number = finite(value) if isinstance(value, int | float) and is_number(value) else None
+    if number is None:
+        raise ModelFileError(f"{path}: field {field} must be a finite number, not {value!r}"[:300])
+    return number
 
 
 def _trained_at(path: Path, value: object) -> float | None:

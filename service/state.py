@@ -4,8 +4,10 @@ can share a process."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import uuid
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -42,6 +44,7 @@ class ServiceState:
     breaker: CircuitBreaker
     monitors: DataMonitors
     pending: PendingPredictions
+    _predictions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     access_log: logging.Logger | None = None
     cache: dict[str, FeatureRow] = field(default_factory=dict)  # last rows read, the breaker's fallback
 
@@ -51,6 +54,11 @@ class ServiceState:
         self.cpu.set_hog(self.chaos.cpu_cores, now)
         self.store_client.down = any(f.feature_store_down for f in faults)
         self.store_client.extra_delay = sum(f.feature_store_delay for f in faults)
+
+    def next_prediction_id(self) -> str:
+        """Made here, not taken from the client's X-Request-ID: a reused id must never credit an
+        outcome to another prediction. Counted on a simulated clock (reproducible), random live."""
+        return f"p{next(self._predictions):012x}" if self.clock.simulated else f"p{uuid.uuid4().hex}"
 
     def serve_model(self, model: LogisticModel) -> None:
         """Switch to ``model`` (start and reload): drift is measured against its reference, and the

@@ -67,7 +67,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
                 value = svc.model.imputation(name)
             features[name] = value
     p = svc.model.predict(features)
-    prediction_id: str = request.scope["state"]["request_id"]
+    prediction_id = svc.next_prediction_id()
     svc.metrics.confidence.observe(p.confidence)
     expired = svc.pending.add(prediction_id, Pending(p.direction, p.confidence, clock.now()))
     if expired:

@@ -25,7 +25,7 @@ def predict(c: AsgiClient, t: float, confidence: float, direction: str = "up", *
     r = c.post("/predict", json=body, headers=at(t) | headers)
     assert r.status_code == 200
     answer: dict[str, Any] = r.json()
-    assert answer["prediction_id"] == r.headers["x-request-id"]
+    assert answer["prediction_id"].startswith("p") and answer["prediction_id"] != r.headers["x-request-id"]
     assert answer["direction"] == direction and answer["confidence"] == pytest.approx(confidence)
     return answer
 
@@ -109,11 +109,12 @@ def test_an_outcome_counts_once_and_predictions_from_the_store_are_remembered_to
     assert value(m, "prediction_api_feedback_total", result="unmatched") == 2
 
 
-def test_the_request_id_a_client_sends_is_the_prediction_id(services: Services) -> None:
+def test_the_service_makes_prediction_ids_whatever_request_id_a_client_reuses(services: Services) -> None:
     c = services()
-    answer = predict(c, 1, 0.8, **{"X-Request-ID": "desk-42"})
-    assert answer["prediction_id"] == "desk-42"
-    assert report(c, 2, ("desk-42", "up")) == {"matched": 1, "unmatched": 0}
+    first = predict(c, 1, 0.8, **{"X-Request-ID": "desk-42"})["prediction_id"]
+    second = predict(c, 1, 0.8, **{"X-Request-ID": "desk-42"})["prediction_id"]
+    assert "desk-42" not in (first, second) and first != second
+    assert report(c, 2, (first, "up"), (second, "up")) == {"matched": 2, "unmatched": 0}
 
 
 def test_predictions_without_an_outcome_expire_after_the_ttl(services: Services) -> None:
