@@ -99,6 +99,10 @@ def dashboard_queries(path: Path) -> list[Query]:
             expr = target.get("expr")
             if expr:
                 out.append(Query(str(path), f"panel {panel.get('title', panel.get('id'))!r}", expr))
+    for annotation in (doc.get("annotations") or {}).get("list") or []:
+        expr = annotation.get("expr") or (annotation.get("target") or {}).get("expr")
+        if expr:
+            out.append(Query(str(path), f"annotation {annotation.get('name')!r}", expr))
     return out
 
 

@@ -55,6 +55,8 @@ def _cmd_suite(args: argparse.Namespace) -> int:
         print(f"[{bar:24}] {i}/{n} {elapsed:5.0f}s  {entry.path.stem}: {status}", file=sys.stderr, flush=True)
         if entry.error is not None:
             print(f"  {entry.error}", file=sys.stderr)
+        if entry.report_error is not None:
+            print(f"  report notebook failed: {entry.report_error}", file=sys.stderr)
 
     entries = run_suite(folder, out, seed=args.seed, on_done=done, jobs=jobs, reports=not args.no_reports)
     print(suite_table(entries))
@@ -63,6 +65,23 @@ def _cmd_suite(args: argparse.Namespace) -> int:
         + ("" if args.no_reports else "; reports: */report.ipynb, analysis.ipynb")
     )
     return exit_code(entries)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
+
+
+def _count(text: str) -> int:
+    value = _positive(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number")
+    return int(value)
 
 
 def _timestamp(text: str) -> float:
@@ -139,7 +158,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trained_at = time.time() if args.trained_at is None else args.trained_at
     print(f"training on {args.samples} draws of the {args.regime} market (seed {args.seed}) ...", file=sys.stderr)
     artifact, held_out = train(args.seed, args.samples, args.regime, trained_at)
-    write_artifact(artifact, Path(args.out))
+    try:
+        write_artifact(artifact, Path(args.out))
+    except OSError as exc:
+        raise ConfigurationError(f"--out {args.out}: cannot write the artifact: {exc.strerror}") from exc
     print(f"wrote {args.out}: version {artifact['version']}")
     print(
         f"held out ({args.regime}): accuracy {held_out.accuracy:.3f}, "
@@ -195,6 +217,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service import Settings, SimulatedClock, WallClock, create_app
+    from service.model import ModelFileError
 
     settings = Settings(
         sim_clock=args.sim_clock,
@@ -203,10 +226,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         cpu_cores=args.cpu_cores,
         access_log=not args.no_access_log,
         model_path=args.model,
-        **({"scale_out_rps": args.scale_out_rps} if args.scale_out_rps else {}),
+        **({"scale_out_rps": args.scale_out_rps} if args.scale_out_rps is not None else {}),
     )
     clock = SimulatedClock() if args.sim_clock else WallClock()
-    uvicorn.run(create_app(settings, clock), host=args.host, port=args.port, access_log=False, log_level=args.log_level)
+    try:
+        app = create_app(settings, clock)
+    except ModelFileError as exc:
+        raise ConfigurationError(f"--model: {exc}") from exc
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level)
     return EXIT_PASSED
 
 
@@ -270,9 +297,11 @@ def parser() -> argparse.ArgumentParser:
     cov.set_defaults(func=_cmd_coverage)
 
     tr = sub.add_parser("train", help="fit the factor model on the simulated calm market and write its artifact")
-    tr.add_argument("--out", default="config/model.json", help="artifact path (default: config/model.json)")
+    tr.add_argument(
+        "--out", default="model.json", help="artifact path (default: model.json; the shipped one is config/model.json)"
+    )
     tr.add_argument("--seed", type=int, default=0, help="seed of the training draws (default 0)")
-    tr.add_argument("--samples", type=int, default=100_000, help="training draws (default 100000)")
+    tr.add_argument("--samples", type=_count, default=100_000, help="training draws (default 100000)")
     tr.add_argument("--regime", default="calm", help="market regime to train on (default calm)")
     tr.add_argument(
         "--trained-at", type=_timestamp, help="training time recorded in the artifact (default: now; Unix or RFC 3339)"
@@ -289,7 +318,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
     serve.add_argument("--log-level", default="info", help="uvicorn's own log level")
     serve.add_argument("--model", help="model artifact (JSON) to serve, e.g. config/model.json")
-    serve.add_argument("--scale-out-rps", type=float, help="the autoscaler's per-replica target (default 800)")
+    serve.add_argument("--scale-out-rps", type=_positive, help="the autoscaler's per-replica target (default 800)")
     serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
     serve.set_defaults(func=_cmd_serve)
     return p

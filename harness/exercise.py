@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from harness.errors import ConfigurationError
 from service import Settings, SimulatedClock, create_app
 from service.model import FEATURES
 
@@ -34,4 +35,11 @@ async def _exercise(model: Path | None) -> str:
 
 def scrape_exercised_service(model: Path | None = None) -> str:
     """The /metrics text of a fresh in-process service after one of everything."""
-    return asyncio.run(_exercise(model if model and model.is_file() else None))
+    from service.model import ModelFileError
+
+    if model is not None and not model.is_file():
+        raise ConfigurationError(f"{model}: model artifact not found (the scrape needs the served model)")
+    try:
+        return asyncio.run(_exercise(model))
+    except ModelFileError as exc:
+        raise ConfigurationError(str(exc)) from exc

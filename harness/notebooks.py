@@ -20,7 +20,7 @@ def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
     """Execute ``template`` with ``parameters`` (cwd: the output's folder) and write it to ``out``."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     if not template.is_file():
         raise ConfigurationError(f"{template}: report notebook template not found")
@@ -36,7 +36,7 @@ def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
     )
     try:
         client.execute()
-    except CellExecutionError as exc:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         nbformat.write(nb, out)  # type: ignore[no-untyped-call]  # keep the partial notebook: its traceback says what went wrong
         raise EngineError(f"{out}: report notebook failed: {str(exc).splitlines()[-1] if str(exc) else exc}") from exc
     nbformat.write(nb, out)  # type: ignore[no-untyped-call]

@@ -8,6 +8,7 @@ back a summary, not the run itself; the run folder holds the record.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -38,6 +39,7 @@ class SuiteEntry:
     error: str | None = None
     configuration_error: bool = False
     report: str | None = None  # the executed report notebook, relative to the suite folder
+    report_error: str | None = None
 
     @property
     def ran(self) -> bool:
@@ -53,9 +55,16 @@ def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -
     try:
         scenario, base = load_scenario(path)
         result = run_scenario(scenario, base, seed=seed, out_dir=out_dir / path.stem)
-        report = run_report(out_dir / path.stem).relative_to(out_dir) if reports else None
     except AlertdrillError as exc:
         return SuiteEntry(path, error=str(exc), configuration_error=isinstance(exc, ConfigurationError))
+    except Exception as exc:  # a bug must not take the rest of the suite down with it
+        return SuiteEntry(path, error=f"{type(exc).__name__}: {exc}")
+    report, report_error = None, None
+    if reports:
+        try:
+            report = run_report(out_dir / path.stem).relative_to(out_dir)
+        except Exception as exc:  # the verdict stands; the report's failure is reported beside it
+            report_error = f"{type(exc).__name__}: {exc}"
     return SuiteEntry(
         path,
         passed=result.passed,
@@ -67,6 +76,7 @@ def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -
         ),
         wall_seconds=round(result.timings.get("total", 0.0), 3),
         report=str(report) if report else None,
+        report_error=report_error,
     )
 
 
@@ -111,7 +121,10 @@ def run_suite(
     entries = [done[p] for p in files]
     write_json(out_dir / "suite.json", suite_json(entries))
     if reports:
-        suite_analysis([out_dir], out_dir / "analysis.ipynb")
+        try:
+            suite_analysis([out_dir], out_dir / "analysis.ipynb")
+        except Exception as exc:  # the runs and their verdicts stand without the analysis
+            print(f"alertdrill: suite analysis notebook failed: {exc}", file=sys.stderr)
     return entries
 
 
@@ -136,6 +149,7 @@ def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
                 ],
                 "wall_seconds": e.wall_seconds,
                 "report": e.report,
+                "report_error": e.report_error,
             }
             for e in entries
         ],

@@ -51,7 +51,7 @@ def in_process(
         chaos_seed=seed,
         cpu_cores=workers,
         model_path=str(model) if model else None,
-        scale_out_rps=scale_out_rps or Settings().scale_out_rps,
+        scale_out_rps=Settings.model_fields["scale_out_rps"].default if scale_out_rps is None else scale_out_rps,
     )
 
     def start() -> httpx.AsyncBaseTransport:
@@ -89,7 +89,7 @@ def serve_command(
         "--log-level",
         "warning",
         *(["--model", str(model)] if model else []),
-        *(["--scale-out-rps", repr(scale_out_rps)] if scale_out_rps else []),
+        *(["--scale-out-rps", repr(scale_out_rps)] if scale_out_rps is not None else []),
     ]
 
 

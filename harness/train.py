@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from service.model import FEATURES
+from service.model import FEATURES, QUANTILES
 from sim.market import Market
 from sim.regimes import REGIMES
 
-QUANTILES = 101
-BINS = 5  # confidence bins [0.5, 0.6) ... [0.9, 1.0], as the service counts them
+BINS = 5  # confidence bins [0.5, 0.6) ... [0.9, 1.0], as the service counts them (service/outcomes.py)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def quality(w: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float6
     p = 1.0 / (1.0 + np.exp(-(w[0] + x @ w[1:])))
     correct = (p >= 0.5) == (y > 0.5)
     confidence = np.maximum(p, 1.0 - p)
-    bins = np.minimum(((confidence - 0.5) * 10).astype(int), BINS - 1)
+    bins = np.minimum(((confidence - 0.5) * 10 + 1e-9).astype(int), BINS - 1)
     gap = sum(abs(float(correct[bins == b].sum() - confidence[bins == b].sum())) for b in range(BINS))
     return Quality(float(correct.mean()), float(confidence.mean()), gap / len(y))
 

@@ -14,7 +14,9 @@ is right about 85 % of the time, and its confidence is calibrated.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from service.model import FEATURES
 
@@ -81,42 +83,42 @@ def _with(base: tuple[float, ...], **changes: float) -> tuple[float, ...]:
     return tuple(changes.get(f, b) for f, b in zip(FEATURES, base, strict=True))
 
 
-_CALM_BETA_BY_NAME = dict(zip(FEATURES, CALM_BETA, strict=True))
-
-REGIMES: dict[str, Regime] = {
-    r.name: r
-    for r in (
-        Regime("calm", "The training regime: factors N(0, 1), the model right about 85 % of the time."),
-        Regime(
-            "volatile",
-            "Outcomes far noisier than the factors explain (noise x2.4): the model stays accurate "
-            "enough but is overconfident; factor distributions barely move.",
-            mean=_vec(volatility=0.1),
-            scale=_with((1.0,) * _N, volatility=1.15, spread=1.1, volume_ratio=1.15),
-            noise=CALM_NOISE * 2.4,
-        ),
-        Regime(
-            "trending",
-            "Momentum persists: momentum and order-flow factors shift up, long momentum matters "
-            "more and mean reversion less.",
-            mean=_vec(momentum_short=0.6, momentum_long=0.9, trade_flow=0.4),
-            beta=_with(CALM_BETA, momentum_long=0.6, mean_reversion=-0.1),
-            noise=CALM_NOISE * 1.2,
-        ),
-        Regime(
-            "mean_reverting",
-            "Moves reverse: momentum now predicts the opposite direction, order flow is absorbed, "
-            "volume runs high; a model trained on calm data does worse than a coin.",
-            mean=_vec(volume_ratio=0.8),
-            scale=_with((1.0,) * _N, mean_reversion=1.3, momentum_short=0.7),
-            beta=_with(
-                CALM_BETA,
-                momentum_short=-0.9,
-                momentum_long=-0.6,
-                mean_reversion=-0.2,
-                order_book_imbalance=0.1,
-                trade_flow=0.1,
+REGIMES: Mapping[str, Regime] = MappingProxyType(
+    {
+        r.name: r
+        for r in (
+            Regime("calm", "The training regime: factors N(0, 1), the model right about 85 % of the time."),
+            Regime(
+                "volatile",
+                "Outcomes far noisier than the factors explain (noise x2.4): the model stays accurate "
+                "enough but is overconfident; factor distributions barely move.",
+                mean=_vec(volatility=0.1),
+                scale=_with((1.0,) * _N, volatility=1.15, spread=1.1, volume_ratio=1.15),
+                noise=CALM_NOISE * 2.4,
             ),
-        ),
-    )
-}
+            Regime(
+                "trending",
+                "Momentum persists: momentum and order-flow factors shift up, long momentum matters "
+                "more and mean reversion less.",
+                mean=_vec(momentum_short=0.6, momentum_long=0.9, trade_flow=0.4),
+                beta=_with(CALM_BETA, momentum_long=0.6, mean_reversion=-0.1),
+                noise=CALM_NOISE * 1.2,
+            ),
+            Regime(
+                "mean_reverting",
+                "Moves reverse: momentum now predicts the opposite direction, order flow is absorbed, "
+                "volume runs high; a model trained on calm data does worse than a coin.",
+                mean=_vec(volume_ratio=0.8),
+                scale=_with((1.0,) * _N, mean_reversion=1.3, momentum_short=0.7),
+                beta=_with(
+                    CALM_BETA,
+                    momentum_short=-0.9,
+                    momentum_long=-0.6,
+                    mean_reversion=-0.2,
+                    order_book_imbalance=0.1,
+                    trade_flow=0.1,
+                ),
+            ),
+        )
+    }
+)

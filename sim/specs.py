@@ -38,8 +38,6 @@ FEED_FAULTS = frozenset(
         FaultKind.FEATURE_DRIFT,
     }
 )
-#: Faults that change the market itself.
-MARKET_FAULTS = frozenset({FaultKind.REGIME_CHANGE, FaultKind.LOW_CONFIDENCE})
 
 
 @dataclass(frozen=True)
