@@ -81,3 +81,12 @@ def test_the_desk_reports_outcomes_once_their_horizon_has_passed() -> None:
     assert desk.due() == [{"prediction_id": "a", "outcome": "up"}]
     env.run(until=8.0)
     assert desk.due() == [{"prediction_id": "b", "outcome": "down"}]
+
+
+def test_overlapping_nulls_and_drift_compose_whichever_started_first() -> None:
+    faults = FeedFaults()
+    faults.start(FaultSpec("gaps", FaultKind.NULL_FEATURES, 0.0, 60.0, magnitude=1.0, features=("spread",)))
+    faults.start(FaultSpec("shift", FaultKind.FEATURE_DRIFT, 0.0, 60.0, features=("spread", "volatility"), shift=1.0))
+    values = faults.row("AAPL", _row(0.0, 0.5), random.Random(0))["features"]
+    assert isinstance(values, dict)
+    assert values["spread"] is None and values["volatility"] == 1.5
