@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 
 from harness.binaries import find_binary
-from harness.errors import ConfigurationError
+from harness.errors import ConfigurationError, RuleFileError
 from harness.promql_names import metric_names
+from harness.rules import check_rules
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("devops", "data-engineering", "ml-engineering")
@@ -113,10 +114,11 @@ def grafana_to_promql(expr: str) -> str:
 
 
 def check_promtool_rules(paths: list[Path]) -> list[Finding]:
-    proc = _run([str(find_binary("promtool")), "check", "rules", *map(str, paths)])
-    if proc.returncode == 0:
-        return []
-    return [Finding(str(p), "promtool check rules", (proc.stdout + proc.stderr).strip()) for p in paths[:1]]
+    try:
+        check_rules(paths)
+    except RuleFileError as exc:
+        return [Finding(", ".join(map(str, paths)), "promtool check rules", str(exc))]
+    return []
 
 
 def check_prometheus_config(path: Path) -> list[Finding]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from harness.check_config import alerting_rules
 from harness.scenario import load_scenario
+from harness.suite import scenario_files
 
 
 @dataclass
@@ -22,10 +23,6 @@ class RuleCoverage:
     silent: list[str] = field(default_factory=list)
 
 
-def scenario_files(folders: list[Path]) -> list[Path]:
-    return sorted(p for folder in folders for p in folder.rglob("*.yaml"))
-
-
 def coverage(rule_files: list[Path], folders: list[Path]) -> list[RuleCoverage]:
     rules = {
         rule["alert"]: RuleCoverage(str(rule["alert"]), str(path))
@@ -33,7 +30,7 @@ def coverage(rule_files: list[Path], folders: list[Path]) -> list[RuleCoverage]:
         for _, rule in alerting_rules(path)
     }
     wanted = {p.resolve() for p in rule_files}
-    for path in scenario_files(folders):
+    for path in sorted(p for folder in folders for p in scenario_files(folder, recursive=True)):
         scenario, base = load_scenario(path)
         if not wanted & {(base / r).resolve() for r in scenario.rules}:
             continue  # this scenario evaluates other rules

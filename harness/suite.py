@@ -46,8 +46,10 @@ class SuiteEntry:
         return self.error is None
 
 
-def scenario_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+def scenario_files(folder: Path, recursive: bool = False) -> list[Path]:
+    """Scenario files in a folder (and its subfolders, for coverage: scenarios/long counts)."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in found if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -> SuiteEntry:

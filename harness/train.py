@@ -22,10 +22,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from service.model import FEATURES, QUANTILES
+from service.outcomes import BINS as CONFIDENCE_BINS
 from sim.market import Market
 from sim.regimes import REGIMES
 
-BINS = 5  # confidence bins [0.5, 0.6) ... [0.9, 1.0], as the service counts them (service/outcomes.py)
+BINS = len(CONFIDENCE_BINS)  # [0.5, 0.6) ... [0.9, 1.0], as the service counts them
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,7 @@ class DriftWindow:
         """Score and number of values per feature with at least ``min_values``; none without a reference."""
         out: dict[str, tuple[float, int]] = {}
         for i, name in enumerate(FEATURES):
-            q = self.values[name]
-            self._trim(q, now)
-            if reference is not None and len(q) >= min_values:
-                out[name] = (1.0 - ks_distance(self.recent(name, now), reference[i]), len(q))
+            recent = self.recent(name, now)
+            if reference is not None and len(recent) >= min_values:
+                out[name] = (1.0 - ks_distance(recent, reference[i]), len(recent))
         return out

@@ -43,4 +43,4 @@ def report(
         outcomes = desk.due()
         for i in range(0, len(outcomes), MAX_BATCH):
             reply = yield gateway.request("POST", "/feedback", json={"outcomes": outcomes[i : i + MAX_BATCH]})
-            result.feedback_responses[str(reply.status) if reply.status is not None else "error"] += 1
+            result.feedback_responses[reply.label] += 1

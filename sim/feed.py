@@ -98,5 +98,5 @@ def feed(
                 fresh = {"symbol": symbol, "timestamp": now, "features": values}
                 updates.append(faults.row(symbol, fresh, rng))
             reply = yield gateway.request("POST", "/features", json={"source": SOURCE, "updates": updates})
-            result.feed_responses[str(reply.status) if reply.status is not None else "error"] += 1
+            result.feed_responses[reply.label] += 1
         yield env.timeout(interval)

@@ -36,6 +36,11 @@ class Reply:
         return self.content.decode("utf-8", errors="replace")
 
     @property
+    def label(self) -> str:
+        """The status as a tally key: the code, or "error" when no response came."""
+        return str(self.status) if self.status is not None else "error"
+
+    @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 

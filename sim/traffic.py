@@ -83,7 +83,7 @@ def _request(
             headers=headers,
         )
         yield env.timeout(work)
-    result.responses[str(reply.status) if reply.status is not None else "error"] += 1
+    result.responses[reply.label] += 1
     prediction_id = _prediction_id(reply)
     if prediction_id is not None:
         desk.record(prediction_id, up)
