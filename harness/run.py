@@ -124,7 +124,6 @@ async def simulate_scenario(
             return await simulate(
                 world,
                 target.start(),
-                base_url=target.base_url,
                 admin_token=target.admin_token,
                 on_progress=lambda now: listener.simulated(now, world.duration),
                 restart=target.restart,

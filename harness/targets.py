@@ -24,6 +24,7 @@ from harness.errors import ConfigurationError, EngineError
 from harness.ports import free_port
 from harness.processes import stop
 from service import Settings, SimulatedClock, create_app
+from sim.transport import AsgiTransport, HttpTransport, Transport
 
 READY_TIMEOUT = 30.0
 
@@ -32,12 +33,13 @@ READY_TIMEOUT = 30.0
 class Target:
     base_url: str
     admin_token: str | None
-    start: Callable[[], httpx.AsyncBaseTransport]
-    restart: Callable[[], httpx.AsyncBaseTransport] | None
+    start: Callable[[], Transport]
+    restart: Callable[[], Transport] | None
 
 
-def _loopback_transport() -> httpx.AsyncBaseTransport:
-    return httpx.AsyncHTTPTransport(retries=2)  # uvicorn closes idle keep-alive connections after 5 s
+def _loopback_transport(url: str) -> Transport:
+    # uvicorn closes idle keep-alive connections after 5 s: retry the connect.
+    return HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
 
 
 @contextlib.contextmanager
@@ -54,8 +56,8 @@ def in_process(
         scale_out_rps=Settings.model_fields["scale_out_rps"].default if scale_out_rps is None else scale_out_rps,
     )
 
-    def start() -> httpx.AsyncBaseTransport:
-        return httpx.ASGITransport(app=create_app(settings, SimulatedClock(start_unix)))
+    def start() -> Transport:
+        return AsgiTransport(create_app(settings, SimulatedClock(start_unix)))
 
     yield Target("http://service", token, start, start)
 
@@ -66,7 +68,8 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
         httpx.get(f"{url.rstrip('/')}/health", headers={"X-Sim-Time": "0"}, timeout=5).raise_for_status()
     except httpx.HTTPError as exc:
         raise ConfigurationError(f"--service-url {url}: the service does not answer /health ({exc})") from exc
-    yield Target(url.rstrip("/"), admin_token, _loopback_transport, None)
+    base = url.rstrip("/")
+    yield Target(base, admin_token, lambda: _loopback_transport(base), None)
 
 
 def serve_command(
@@ -113,7 +116,7 @@ def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: f
     url = f"http://127.0.0.1:{port}"
     current: list[subprocess.Popen[bytes]] = []
 
-    def start() -> httpx.AsyncBaseTransport:
+    def start() -> Transport:
         for process in current:
             stop(process)
         current.clear()
@@ -125,7 +128,7 @@ def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: f
         )
         current.append(process)
         wait_ready(url, process)
-        return _loopback_transport()
+        return _loopback_transport(url)
 
     try:
         yield Target(url, token, start, start)

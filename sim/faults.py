@@ -10,7 +10,6 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import simpy
 
 from sim.feed import FeedFaults
@@ -20,6 +19,7 @@ from sim.records import FaultRecord, SimResult
 from sim.server import ServerModel
 from sim.specs import FEED_FAULTS, FaultKind, FaultSpec
 from sim.traffic import TrafficState
+from sim.transport import Transport
 
 
 class FaultInjectionError(RuntimeError):
@@ -36,7 +36,7 @@ class Boundaries:
     traffic: TrafficState
     market: Market
     feed: FeedFaults
-    restart: Callable[[], httpx.AsyncBaseTransport] | None = None
+    restart: Callable[[], Transport] | None = None
 
 
 _CHAOS: dict[FaultKind, Callable[[float], dict[str, Any]]] = {

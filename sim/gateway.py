@@ -1,4 +1,4 @@
-"""The one door from the simulated world to the service: HTTP through httpx.
+"""The one door from the simulated world to the service: an HTTP exchange over a ``Transport``.
 
 SimPy processes are generators and cannot ``await``; the service is async. A process asks the
 gateway for an exchange and gets a SimPy event back; the driver (``sim.driver``) awaits every
@@ -9,40 +9,23 @@ and a run is reproducible from its seed.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import json as _json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import simpy
 
 # The service's contract: the headers its simulated clock reads.
 from service.clock import SIM_QUEUE_TIME_HEADER, SIM_SERVICE_TIME_HEADER, SIM_TIME_HEADER
+from sim.transport import Headers, Reply, Transport
 
-_TIMEOUT = httpx.Timeout(30.0).as_dict()  # only a service over loopback can be slow in wall time
+__all__ = ["Reply", "ServiceGateway"]
 
-
-@dataclass(frozen=True)
-class Reply:
-    """What came back: a status and body, or the transport error that stopped the exchange."""
-
-    status: int | None
-    content: bytes = b""
-    error: str | None = None
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    @property
-    def label(self) -> str:
-        """The status as a tally key: the code, or "error" when no response came."""
-        return str(self.status) if self.status is not None else "error"
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
+_TIME = SIM_TIME_HEADER.encode()
+_SERVICE_TIME = SIM_SERVICE_TIME_HEADER.encode()
+_QUEUE_TIME = SIM_QUEUE_TIME_HEADER.encode()
+_JSON = (b"content-type", b"application/json")
 
 
 @dataclass
@@ -50,21 +33,19 @@ class _Exchange:
     event: simpy.Event
     method: str
     path: str
-    headers: dict[str, str]
-    json: Any = None
+    headers: Headers
+    content: bytes | None
 
 
 @dataclass
 class ServiceGateway:
     env: simpy.Environment
-    transport: httpx.AsyncBaseTransport
-    base_url: httpx.URL
+    transport: Transport
     start_unix: float
     admin_token: str | None = None
     down: bool = False
     _queue: list[_Exchange] = field(default_factory=list)
-    _urls: dict[str, httpx.URL] = field(default_factory=dict)
-    _retired: list[httpx.AsyncBaseTransport] = field(default_factory=list)
+    _retired: list[Transport] = field(default_factory=list)
 
     def now_unix(self) -> float:
         return self.start_unix + self.env.now
@@ -75,29 +56,35 @@ class ServiceGateway:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         service_time: float = 0.0,
         queue_time: float = 0.0,
         arrived: float | None = None,
         admin: bool = False,
-        headers: Mapping[str, str] | None = None,
+        headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> simpy.Event:
         """Queue one exchange; the returned event succeeds with its ``Reply``.
 
-        ``arrived`` (simulated seconds) is when the request reached the server, if it then
-        waited ``queue_time`` for a core before being handled now.
+        The body is ``json`` (encoded when sent) or ``content``, JSON already encoded (a body a
+        client sends again and again is encoded once). ``arrived`` (simulated seconds) is when
+        the request reached the server, if it then waited ``queue_time`` for a core before being
+        handled now. ``headers`` are (lower-case name, value) pairs, as ASGI carries them.
         """
         at = self.start_unix + (self.env.now if arrived is None else arrived)
-        sent = {SIM_TIME_HEADER: repr(at)}
+        sent = [(_TIME, repr(at).encode())]
         if service_time:
-            sent[SIM_SERVICE_TIME_HEADER] = repr(service_time)
+            sent.append((_SERVICE_TIME, repr(service_time).encode()))
         if queue_time:
-            sent[SIM_QUEUE_TIME_HEADER] = repr(queue_time)
+            sent.append((_QUEUE_TIME, repr(queue_time).encode()))
         if admin and self.admin_token:
-            sent["Authorization"] = f"Bearer {self.admin_token}"
-        if headers:
-            sent.update(headers)
+            sent.append((b"authorization", f"Bearer {self.admin_token}".encode()))
+        sent.extend(headers)
+        if json is not None:
+            content = _json.dumps(json).encode()
+        if content is not None:
+            sent.append(_JSON)
         event = self.env.event()
-        self._queue.append(_Exchange(event, method, path, sent, json))
+        self._queue.append(_Exchange(event, method, path, sent, content))
         return event
 
     @property
@@ -115,7 +102,7 @@ class ServiceGateway:
         """The service process is gone: every exchange fails as a refused connection would."""
         self.down = True
 
-    def restart(self, transport: httpx.AsyncBaseTransport) -> None:
+    def restart(self, transport: Transport) -> None:
         """A new service process answers from now on (fresh state: its counters start at zero)."""
         self._retired.append(self.transport)
         self.transport, self.down = transport, False
@@ -127,26 +114,4 @@ class ServiceGateway:
     async def _send(self, ex: _Exchange) -> Reply:
         if self.down:
             return Reply(None, error="ConnectError: connection refused (service down)")
-        # Straight to the transport: the client's URL merging, cookie jar and redirect handling
-        # would otherwise cost more wall time per request than the service itself.
-        headers = ex.headers
-        content = None
-        if ex.json is not None:
-            content = json.dumps(ex.json).encode()
-            headers = {**headers, "Content-Type": "application/json"}
-        request = httpx.Request(
-            ex.method, self._url(ex.path), headers=headers, content=content, extensions={"timeout": _TIMEOUT}
-        )
-        try:
-            response = await self.transport.handle_async_request(request)
-            content = await response.aread()
-            await response.aclose()
-        except httpx.TransportError as exc:
-            return Reply(None, error=f"{type(exc).__name__}: {exc}")
-        return Reply(response.status_code, content)
-
-    def _url(self, path: str) -> httpx.URL:
-        url = self._urls.get(path)
-        if url is None:
-            url = self._urls[path] = self.base_url.join(path)
-        return url
+        return await self.transport.exchange(ex.method, ex.path, ex.headers, ex.content)

@@ -6,7 +6,6 @@ import random
 from collections.abc import Callable, Generator
 from typing import Any
 
-import httpx
 import simpy
 
 from sim.desk import Desk, report
@@ -20,6 +19,7 @@ from sim.scrape import scraper
 from sim.server import ServerModel
 from sim.specs import RegimePhase, WorldSpec
 from sim.traffic import TrafficState, clients
+from sim.transport import Transport
 
 
 def stream(seed: int, name: str) -> random.Random:
@@ -29,11 +29,10 @@ def stream(seed: int, name: str) -> random.Random:
 
 async def simulate(
     spec: WorldSpec,
-    transport: httpx.AsyncBaseTransport,
-    base_url: str = "http://service",
+    transport: Transport,
     admin_token: str | None = None,
     on_progress: Callable[[float], None] | None = None,
-    restart: Callable[[], httpx.AsyncBaseTransport] | None = None,
+    restart: Callable[[], Transport] | None = None,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
@@ -41,7 +40,7 @@ async def simulate(
     """
     env = simpy.Environment()
     result = SimResult(duration=spec.duration)
-    gateway = ServiceGateway(env, transport, httpx.URL(base_url), spec.start_unix, admin_token)
+    gateway = ServiceGateway(env, transport, spec.start_unix, admin_token)
     server = ServerModel(env, spec.server, stream(spec.seed, "server"))
     market = Market(spec.traffic.all_symbols, stream(spec.seed, "market"), tau=spec.market.tau)
     desk = Desk(env, spec.market.horizon)

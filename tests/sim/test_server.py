@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import Settings, SimulatedClock, create_app
 from sim import FaultKind, FaultSpec, ServerSpec, SimResult, TrafficSpec, WorldSpec, simulate
+from sim.transport import AsgiTransport
 
 
 def run(rate: float, server: ServerSpec, faults: tuple[FaultSpec, ...] = (), duration: float = 120) -> SimResult:
@@ -23,8 +23,8 @@ def run(rate: float, server: ServerSpec, faults: tuple[FaultSpec, ...] = (), dur
     )
     settings = Settings(sim_clock=True, admin_token="t", cpu_cores=server.workers)
 
-    def start() -> httpx.AsyncBaseTransport:
-        return httpx.ASGITransport(app=create_app(settings, SimulatedClock()))
+    def start() -> AsgiTransport:
+        return AsgiTransport(create_app(settings, SimulatedClock()))
 
     return asyncio.run(simulate(spec, start(), admin_token="t", restart=start))
 

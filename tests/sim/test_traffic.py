@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -13,6 +12,7 @@ from service import Settings, SimulatedClock, create_app
 from sim import SimResult, TrafficSpec, WorldSpec, simulate
 from sim.profile import PEAK, intraday
 from sim.specs import Population
+from sim.transport import AsgiTransport
 
 
 def unix(text: str) -> float:
@@ -36,7 +36,7 @@ def test_intraday_profile(when: str, low: float, high: float) -> None:
 def run(start: str, traffic: TrafficSpec, duration: float = 600) -> SimResult:
     spec = WorldSpec(duration=duration, seed=2, start_unix=unix(start), traffic=traffic)
     app = create_app(Settings(sim_clock=True, admin_token="t"), SimulatedClock())
-    return asyncio.run(simulate(spec, httpx.ASGITransport(app=app), admin_token="t"))
+    return asyncio.run(simulate(spec, AsgiTransport(app), admin_token="t"))
 
 
 def test_the_open_is_busier_than_midday() -> None:
@@ -75,7 +75,7 @@ def test_a_traffic_ramp_grows_linearly_and_ends_at_the_usual_rate() -> None:
         duration=2400, seed=3, start_unix=unix("2026-01-05T15:00:00"), traffic=TrafficSpec(rate=5), faults=(ramp,)
     )
     app = create_app(Settings(sim_clock=True, admin_token="t"), SimulatedClock())
-    result = asyncio.run(simulate(spec, httpx.ASGITransport(app=app), admin_token="t"))
+    result = asyncio.run(simulate(spec, AsgiTransport(app), admin_token="t"))
 
     def requests_at(t: float) -> float:
         scrape = next(s for s in result.scrapes if s.time >= t)

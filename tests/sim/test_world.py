@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from service import Settings, SimulatedClock, create_app
 from sim import FaultKind, FaultSpec, SimResult, TrafficSpec, WorldSpec, simulate
+from sim.transport import AsgiTransport
 
 SPIKE = FaultSpec("spike", FaultKind.LATENCY_SPIKE, start=60, duration=60, magnitude=0.04)
 
@@ -15,7 +14,7 @@ SPIKE = FaultSpec("spike", FaultKind.LATENCY_SPIKE, start=60, duration=60, magni
 def run(seed: int, faults: tuple[FaultSpec, ...] = (SPIKE,)) -> SimResult:
     spec = WorldSpec(duration=180, seed=seed, start_unix=1_767_623_400, traffic=TrafficSpec(rate=5), faults=faults)
     app = create_app(Settings(sim_clock=True, admin_token="t", chaos_seed=seed), SimulatedClock())
-    return asyncio.run(simulate(spec, httpx.ASGITransport(app=app), admin_token="t"))
+    return asyncio.run(simulate(spec, AsgiTransport(app), admin_token="t"))
 
 
 def test_same_seed_same_scrapes_bit_for_bit() -> None:

@@ -1,0 +1,142 @@
+"""How an exchange reaches the service: straight into its ASGI app, or over HTTP with httpx.
+
+In-process runs call the service's ASGI app with a hand-built scope (design.md, decision 2):
+the same bytes, headers and status codes an HTTP server would carry, without building httpx
+``Request``/``Response`` objects per exchange (they cost more wall time than the service's
+own work). Over loopback (``--spawn``, ``--service-url``) httpx carries the same exchange to
+uvicorn. Either way the simulator sees a ``Reply``, and a run stores the same samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+_TIMEOUT = httpx.Timeout(30.0).as_dict()  # only a service over loopback can be slow in wall time
+
+Headers = list[tuple[bytes, bytes]]  # lower-case names, as ASGI carries them
+AsgiApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What came back: a status and body, or the transport error that stopped the exchange."""
+
+    status: int | None
+    content: bytes = b""
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def label(self) -> str:
+        """The status as a tally key: the code, or "error" when no response came."""
+        return str(self.status) if self.status is not None else "error"
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Transport(Protocol):
+    async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        """One request and its reply; a transport failure is a ``Reply`` with ``error``, not an exception."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class AsgiTransport:
+    """The service's ASGI app, called directly: one scope, one body message, the reply collected."""
+
+    def __init__(self, app: AsgiApp, host: str = "service") -> None:
+        self.app = app
+        self._host = host.encode()
+        self._server = (host, 80)
+
+    async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        raw = [(b"host", self._host), *headers]
+        if body is not None:
+            raw.append((b"content-length", str(len(body)).encode()))
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": raw,
+            "client": ("127.0.0.1", 50000),
+            "server": self._server,
+        }
+        sent = False
+        status: int | None = None
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body or b"", "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        if status is None:
+            return Reply(None, error="RemoteProtocolError: the app sent no response")
+        return Reply(status, b"".join(chunks))
+
+    async def aclose(self) -> None:
+        return None
+
+
+class HttpTransport:
+    """An HTTP service (uvicorn over loopback) through an httpx transport, without the client's
+    URL merging, cookie jar and redirect handling."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, base_url: str) -> None:
+        self.transport = transport
+        self._base = httpx.URL(base_url)
+        self._urls: dict[str, httpx.URL] = {}
+
+    async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        request = httpx.Request(
+            method, self._url(path), headers=headers, content=body, extensions={"timeout": _TIMEOUT}
+        )
+        try:
+            response = await self.transport.handle_async_request(request)
+            content = await response.aread()
+            await response.aclose()
+        except httpx.TransportError as exc:
+            return Reply(None, error=f"{type(exc).__name__}: {exc}")
+        return Reply(response.status_code, content)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self._base.join(path)
+        return url
