@@ -63,29 +63,43 @@ def ks_distance(values: FloatArray, reference: tuple[float, ...]) -> float:
 
 
 @dataclass
+class _Recent:
+    """One feature's recent values and their arrival times, oldest first (two deques: a value
+    is read into numpy without unpacking a tuple per value at every scrape)."""
+
+    times: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_VALUES))
+    values: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_VALUES))
+
+    def add(self, now: float, value: float) -> None:
+        self.times.append(now)
+        self.values.append(value)
+
+    def trim(self, since: float) -> None:
+        times, values = self.times, self.values
+        while times and times[0] < since:
+            times.popleft()
+            values.popleft()
+
+
+@dataclass
 class DriftWindow:
     """The non-null values of each feature that arrived in the last ``window`` seconds (clock time)."""
 
     window: float
-    values: dict[str, deque[tuple[float, float]]] = field(
-        default_factory=lambda: {f: deque(maxlen=MAX_VALUES) for f in FEATURES}
-    )
+    values: dict[str, _Recent] = field(default_factory=lambda: {f: _Recent() for f in FEATURES})
 
     def add(self, now: float, features: dict[str, float | None]) -> None:
+        since = now - self.window
         for name, value in features.items():
             if value is not None:
-                q = self.values[name]
-                q.append((now, value))
-                self._trim(q, now)
-
-    def _trim(self, q: deque[tuple[float, float]], now: float) -> None:
-        while q and q[0][0] < now - self.window:
-            q.popleft()
+                recent = self.values[name]
+                recent.add(now, value)
+                recent.trim(since)
 
     def recent(self, feature: str, now: float) -> FloatArray:
-        q = self.values[feature]
-        self._trim(q, now)
-        return np.fromiter((v for _, v in q), dtype=np.float64, count=len(q))
+        recent = self.values[feature]
+        recent.trim(now - self.window)
+        return np.fromiter(recent.values, dtype=np.float64, count=len(recent.values))
 
     def scores(
         self, now: float, reference: tuple[tuple[float, ...], ...] | None, min_values: int

@@ -8,7 +8,8 @@ where the alerts look.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -18,6 +19,9 @@ from service.outcomes import BINS
 
 CONFIDENCE_BUCKETS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+_M = TypeVar("_M", Counter, Gauge, Histogram)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,16 @@ class ServiceMetrics:
     calibration_predictions: Counter
     calibration_confidence: Counter
     calibration_correct: Counter
+    _children: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def child(self, metric: _M, *values: str) -> _M:
+        """``metric.labels(*values)``, remembered: prometheus_client validates and locks on every
+        ``labels()`` call, which on the hot routes cost more than the counting itself."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
 
 def create_metrics(registry: CollectorRegistry, model_version: str) -> ServiceMetrics:

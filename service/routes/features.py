@@ -60,24 +60,24 @@ def _store(svc: ServiceState, rows: list[ValidRow], now: float) -> None:
         newest = svc.store.get(symbol)
         assert newest is not None  # just stored
         # The store keeps the newest row, so a late row never moves this back.
-        svc.metrics.feature_last_update.labels(symbol).set(newest.timestamp)
+        svc.metrics.child(svc.metrics.feature_last_update, symbol).set(newest.timestamp)
 
 
 def _count(svc: ServiceState, accepted: list[ValidRow], rejected: list[RejectedRow]) -> None:
     """Summed per batch first: a 10,000-row batch costs a few dozen metric updates, not 100,000."""
     m = svc.metrics
-    m.feature_rows.labels("accepted").inc(len(accepted))
-    m.feature_rows.labels("rejected").inc(len(rejected))
+    m.child(m.feature_rows, "accepted").inc(len(accepted))
+    m.child(m.feature_rows, "rejected").inc(len(rejected))
     for (reason, field), n in Counter((r.reason, r.field) for r in rejected).items():
-        m.schema_violations.labels(reason, field).inc(n)
+        m.child(m.schema_violations, reason, field).inc(n)
     for symbol, n in Counter(row.symbol for row in accepted).items():
-        m.feature_updates.labels(symbol).inc(n)
+        m.child(m.feature_updates, symbol).inc(n)
     if not accepted:
         return
     nulls: Counter[str] = Counter()
     for row in accepted:
         nulls.update(name for name, value in row.features.items() if value is None)
     for name in FEATURES:  # a valid row has a value or a null for every feature
-        m.feature_values.labels(name).inc(len(accepted))
+        m.child(m.feature_values, name).inc(len(accepted))
         if nulls[name]:
-            m.feature_nulls.labels(name).inc(nulls[name])
+            m.child(m.feature_nulls, name).inc(nulls[name])

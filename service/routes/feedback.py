@@ -7,7 +7,7 @@ reported or older than the TTL is unmatched.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from service.outcomes import confidence_bin
 from service.schemas import FeedbackBatch, FeedbackResult
@@ -17,7 +17,7 @@ router = APIRouter()
 
 
 @router.post("/feedback", response_model=FeedbackResult)
-async def feedback(batch: FeedbackBatch, request: Request) -> FeedbackResult:
+async def feedback(batch: FeedbackBatch, request: Request) -> Response:
     svc = service(request)
     now = request_clock(request).now()
     m = svc.metrics
@@ -29,15 +29,16 @@ async def feedback(batch: FeedbackBatch, request: Request) -> FeedbackResult:
             continue
         matched += 1
         correct = pending.direction == report.outcome
-        m.outcomes.labels("correct" if correct else "incorrect").inc()
+        m.child(m.outcomes, "correct" if correct else "incorrect").inc()
         b = confidence_bin(pending.confidence)
-        m.calibration_predictions.labels(b).inc()
-        m.calibration_confidence.labels(b).inc(pending.confidence)
+        m.child(m.calibration_predictions, b).inc()
+        m.child(m.calibration_confidence, b).inc(pending.confidence)
         if correct:
-            m.calibration_correct.labels(b).inc()
+            m.child(m.calibration_correct, b).inc()
     unmatched = len(batch.outcomes) - matched
-    m.feedback.labels("matched").inc(matched)
-    m.feedback.labels("unmatched").inc(unmatched)
+    m.child(m.feedback, "matched").inc(matched)
+    m.child(m.feedback, "unmatched").inc(unmatched)
     if expired:
         m.feedback_expired.inc(expired)
-    return FeedbackResult(matched=matched, unmatched=unmatched)
+    answer = FeedbackResult(matched=matched, unmatched=unmatched)
+    return Response(answer.model_dump_json(), media_type="application/json")

@@ -27,10 +27,10 @@ async def _features(svc: ServiceState, symbol: str, request: Request) -> tuple[F
             row = await svc.store_client.get(symbol, clock)
         except FeatureStoreUnavailable:
             svc.breaker.failure(clock.now())
-            dependency.labels(FEATURE_STORE, "error").inc()
+            svc.metrics.child(dependency, FEATURE_STORE, "error").inc()
         else:
             svc.breaker.success(clock.now())
-            dependency.labels(FEATURE_STORE, "ok").inc()
+            svc.metrics.child(dependency, FEATURE_STORE, "ok").inc()
             if row is None:
                 raise HTTPException(
                     404, f"no features for symbol {symbol!r}: the feature pipeline has not published it"
@@ -38,7 +38,7 @@ async def _features(svc: ServiceState, symbol: str, request: Request) -> tuple[F
             svc.cache[symbol] = row
             return row, False
     else:
-        dependency.labels(FEATURE_STORE, "rejected").inc()
+        svc.metrics.child(dependency, FEATURE_STORE, "rejected").inc()
     cached = svc.cache.get(symbol)
     max_age = svc.settings.fallback_max_age
     if cached is not None and clock.now() - cached.timestamp <= max_age:
@@ -73,7 +73,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
     if expired:
         svc.metrics.feedback_expired.inc(expired)
     client = request.headers.get("x-client", "default")
-    svc.metrics.predictions.labels(client if client in svc.settings.clients else "other", p.direction).inc()
+    svc.metrics.child(svc.metrics.predictions, client if client in svc.settings.clients else "other", p.direction).inc()
     answer = PredictResponse(
         prediction_id=prediction_id,
         symbol=body.symbol,

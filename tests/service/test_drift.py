@@ -62,7 +62,7 @@ def test_the_window_keeps_values_by_arrival_time_and_skips_nulls() -> None:
     assert list(window.recent("spread", 700.0)) == [2.0]  # the first is more than 600 s old
     assert len(window.recent("volatility", 700.0)) == 0
     window.add(1200.0, {"spread": 0.0})  # trimmed on write too
-    assert len(window.values["spread"]) == 1
+    assert len(window.values["spread"].values) == 1
     reference = (normal_reference(),) * len(FEATURES)
     scores = window.scores(1200.0, reference, min_values=1)
     assert list(scores) == ["spread"] and scores["spread"][1] == 1

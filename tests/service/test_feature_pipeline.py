@@ -194,3 +194,36 @@ def test_the_feature_bound_is_a_setting(services: Services) -> None:
     c = services(feature_abs_max=10.0)
     rejected = c.post("/features", json={"updates": [row(0, spread=50.0)]}, headers=at(0)).json()["rejected"]
     assert [(x["reason"], x["field"]) for x in rejected] == [("out_of_range", "spread")]
+
+
+def _variants() -> list[Any]:
+    """Rows near the common shape: each one thing off (type, range, NaN, a key too many or few)."""
+    base = {"symbol": "AAPL", "timestamp": T0, "features": dict.fromkeys(FEATURES, 0.25)}
+    out: list[Any] = [base, [], None, {**base, "extra": 1}, {k: v for k, v in base.items() if k != "symbol"}]
+    for ts in (T0 + 5.0, T0 + 5.0001, -0.0, -1.0, math.nan, math.inf, int(T0), True, "1"):
+        out.append({**base, "timestamp": ts})
+    for symbol in ("aapl", "", "A" * 17, "BRK.B", 7):
+        out.append({**base, "symbol": symbol})
+    for number in (None, 1000.0, 1000.0001, -1000.0, -1000.5, math.nan, -math.inf, 3, True, "0.1", 1e308, -0.0):
+        out.append({**base, "features": {**base["features"], FEATURES[3]: number}})
+    out.append({**base, "features": {**base["features"], "unknown": 0.1}})
+    out.append({**base, "features": {f: 0.1 for f in FEATURES[1:]}})
+    out.append({**base, "features": list(base["features"].values())})
+    return out
+
+
+@pytest.mark.parametrize("raw", _variants())
+def test_the_common_shape_shortcut_decides_as_the_careful_path_does(raw: Any) -> None:
+    from service.feature_schema import _careful_row, _plain_row
+
+    careful = _careful_row(raw, T0, 1000.0)
+    plain = _plain_row(raw, T0, 1000.0)
+    assert plain is None or plain == careful
+    assert validate_row(raw, T0, 1000.0) == careful
+
+
+def test_the_shortcut_takes_the_common_shape() -> None:
+    from service.feature_schema import _plain_row
+
+    assert _plain_row(_variants()[0], T0, 1000.0) == validate_row(_variants()[0], T0, 1000.0)
+    assert _plain_row(_variants()[0], T0, 1000.0) is not None

@@ -1,0 +1,95 @@
+"""The hot routes answer the same whether the lean path or FastAPI's own stack serves them.
+
+Two services with the same settings get the same requests, good and bad; one serves the hot
+routes through ``service/fastpath.py``, the other has its lean table emptied so FastAPI routes
+everything. Every reply, and the metrics both export at the end, must be identical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from service import Settings, SimulatedClock, create_app
+from service.fastpath import LeanRoute, LeanRouteError
+from service.middleware import MeasuredRequests
+from service.model import FEATURES
+from sim.transport import AsgiTransport, Reply
+
+T0 = 1_767_225_600.0
+JSON = "application/json"
+ROW = {"symbol": "AAPL", "timestamp": T0, "features": dict.fromkeys(FEATURES, 0.1)}
+
+# (method, path, content type or None, body bytes or None)
+CASES: list[tuple[str, str, str | None, bytes | None]] = [
+    ("POST", "/features", JSON, json.dumps({"source": "market-feed", "updates": [ROW, {"symbol": "x"}]}).encode()),
+    ("POST", "/predict", JSON, b'{"symbol": "AAPL"}'),
+    ("POST", "/predict", JSON, b'{"symbol": "NOPE"}'),
+    ("POST", "/predict", JSON, b'{"symbol": "AAPL", "features": {"momentum": 1}}'),
+    ("POST", "/predict", JSON, json.dumps({"symbol": "AAPL", "features": dict.fromkeys(FEATURES, 0.2)}).encode()),
+    ("POST", "/predict", JSON, b'{"symbol": "AAPL", "features": {"momentum": NaN}}'),
+    ("POST", "/predict", JSON, b'{"symbol": "aapl"}'),
+    ("POST", "/predict", JSON, b'{"symbol": "AAPL", "extra": 1}'),
+    ("POST", "/predict", JSON, b'{"symbol": '),
+    ("POST", "/predict", JSON, b"[1, 2]"),
+    ("POST", "/predict", JSON, b""),
+    ("POST", "/predict", None, b'{"symbol": "AAPL"}'),
+    ("POST", "/predict", "text/plain", b'{"symbol": "AAPL"}'),
+    ("POST", "/predict", "application/vnd.api+json; charset=utf-8", b'{"symbol": "AAPL"}'),
+    ("POST", "/features", JSON, b'{"updates": []}'),
+    ("POST", "/features", JSON, b'{"source": "Bad Source", "updates": [1]}'),
+    ("POST", "/feedback", JSON, b'{"outcomes": [{"prediction_id": "p000000000001", "outcome": "up"}]}'),
+    ("POST", "/feedback", JSON, b'{"outcomes": [{"prediction_id": "p1", "outcome": "sideways"}]}'),
+    ("POST", "/feedback", JSON, b"{}"),
+    ("GET", "/predict", None, None),
+    ("GET", "/metrics", None, None),
+]
+
+
+def _services() -> tuple[AsgiTransport, AsgiTransport]:
+    def make() -> Any:
+        return create_app(Settings(sim_clock=True, chaos_seed=1), SimulatedClock(T0))
+
+    lean, routed = make(), make()
+    asyncio.run(AsgiTransport(routed).exchange("GET", "/health", [], None))  # builds the middleware stack
+    layer = routed.middleware_stack
+    while not isinstance(layer, MeasuredRequests):
+        layer = layer.app
+    layer.lean.clear()
+    return AsgiTransport(lean), AsgiTransport(routed)
+
+
+async def _send(transport: AsgiTransport, i: int, case: tuple[str, str, str | None, bytes | None]) -> Reply:
+    method, path, content_type, body = case
+    headers = [(b"x-sim-time", repr(T0 + i).encode())]
+    if content_type is not None:
+        headers.append((b"content-type", content_type.encode()))
+    return await transport.exchange(method, path, headers, body)
+
+
+def test_lean_and_routed_paths_answer_alike() -> None:
+    lean, routed = _services()
+
+    async def both() -> list[tuple[Reply, Reply]]:
+        return [(await _send(lean, i, c), await _send(routed, i, c)) for i, c in enumerate(CASES)]
+
+    for case, (a, b) in zip(CASES, asyncio.run(both()), strict=True):
+        assert (a.status, a.content) == (b.status, b.content), case
+    statuses = {a.status for a, _ in asyncio.run(both())}
+    assert {200, 404, 405, 422} <= statuses  # the table really covers good and bad requests
+
+
+def test_a_route_the_lean_path_cannot_serve_is_refused() -> None:
+    from fastapi import APIRouter, Header
+
+    router = APIRouter()
+
+    @router.get("/with-header")
+    async def with_header(x_thing: str = Header()) -> dict[str, str]:
+        return {"x": x_thing}
+
+    with pytest.raises(LeanRouteError, match="/with-header"):
+        LeanRoute.of(router.routes[0])  # type: ignore[arg-type]
