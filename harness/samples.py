@@ -8,6 +8,7 @@ successful scrape and is not in this one, and for every series when a scrape fai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -70,12 +71,50 @@ def _series_labels(name: str, labels: dict[str, str], target: Labels) -> Labels:
     return tuple(sorted(merged.items()))
 
 
-def parse_exposition(body: str, target: Labels) -> dict[Labels, float]:
-    out: dict[Labels, float] = {}
-    for family in text_string_to_metric_families(body):
-        for sample in family.samples:
-            out[_series_labels(sample.name, sample.labels, target)] = float(sample.value)
+# A sample line of the text format without escapes or a timestamp: by far the common case.
+_LINE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^\\]*)\})? ([^ ]+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)",?')
+
+
+def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
+    """The samples of a text-format body, or None where a line needs the full parser (escapes,
+    timestamps, anything unexpected). Exact for what it accepts: ``tests/harness/test_samples.py``
+    compares it with prometheus_client's parser."""
+    out = []
+    for line in body.splitlines():
+        if not line or line[0] == "#":
+            continue
+        m = _LINE.fullmatch(line)
+        if m is None:
+            return None
+        name, label_text, value = m.groups()
+        labels: dict[str, str] = {}
+        if label_text:
+            end = 0
+            for lm in _LABEL.finditer(label_text):
+                if lm.start() != end:
+                    return None
+                labels[lm.group(1)] = lm.group(2)
+                end = lm.end()
+            if end != len(label_text):
+                return None
+        try:
+            out.append((name, labels, float(value)))
+        except ValueError:
+            return None
     return out
+
+
+def _full_samples(body: str) -> list[tuple[str, dict[str, str], float]]:
+    return [(s.name, s.labels, float(s.value)) for f in text_string_to_metric_families(body) for s in f.samples]
+
+
+def parse_exposition(body: str, target: Labels) -> dict[Labels, float]:
+    """Every sample of one scrape, by its series' labels (the target's labels added)."""
+    samples = _fast_samples(body)
+    if samples is None:
+        samples = _full_samples(body)
+    return {_series_labels(name, labels, target): value for name, labels, value in samples}
 
 
 def samples_from_scrapes(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from harness.remote_write import STALE_NAN, is_stale
 from harness.samples import samples_from_scrapes
 from sim.records import Scrape
 
+REPO = Path(__file__).resolve().parents[2]
 BODY_AB = '# TYPE a gauge\na 1\n# TYPE b gauge\nb{x="1"} 2\n'
 BODY_A = "# TYPE a gauge\na 3\n"
 
@@ -53,3 +55,46 @@ def test_exported_target_labels_are_kept_under_exported_names() -> None:
     s = samples_from_scrapes([Scrape(0, '# TYPE a gauge\na{job="other"} 1\n')], 0)
     labels = dict(next(k for k in s.series if dict(k)["__name__"] == "a"))
     assert labels["job"] == "prediction-api" and labels["exported_job"] == "other"
+
+
+TRICKY = """# HELP odd Samples that stress the text format.
+# TYPE odd gauge
+odd{a="x}y",b="1,2",c="k=v"} 1.5
+odd{a="with space"} -2e-05
+odd{} 3
+odd{a="trailing",} +Inf
+odd{a="neg"} -Inf
+odd{a="nan"} NaN
+odd{a="big"} 1.7976931348623157e+308
+odd{a="esc\\\\aped \\"q\\" \\n"} 4
+odd_with_time{a="t"} 5 1700000000000
+plain 6.0
+"""
+
+
+def _normalised(samples: list[tuple[str, dict[str, str], float]]) -> list[tuple[str, list[tuple[str, str]], str]]:
+    return [(n, sorted(labels.items()), repr(v)) for n, labels, v in samples]
+
+
+def test_fast_exposition_parser_agrees_with_prometheus_client() -> None:
+    from harness.exercise import scrape_exercised_service
+    from harness.samples import _fast_samples, _full_samples
+
+    body = scrape_exercised_service(REPO / "config" / "model.json")
+    fast = _fast_samples(body)
+    assert fast is not None and len(fast) > 100  # a real scrape takes the fast path whole
+    assert _normalised(fast) == _normalised(_full_samples(body))
+
+
+def test_lines_the_fast_parser_cannot_read_fall_back_to_the_full_parser() -> None:
+    from harness.samples import _fast_samples, _full_samples, parse_exposition
+
+    assert _fast_samples(TRICKY) is None  # escapes and a timestamp
+    easy = "\n".join(line for line in TRICKY.splitlines() if "esc" not in line and "with_time" not in line)
+    fast = _fast_samples(easy)
+    assert fast is not None and _normalised(fast) == _normalised(_full_samples(easy))
+    target = (("instance", "i"), ("job", "j"))
+    parsed = parse_exposition(TRICKY, target)
+    escaped = next(k for k in parsed if dict(k).get("a", "").startswith("esc"))
+    assert dict(escaped)["a"] == 'esc\\aped "q" \n'
+    assert len(parsed) == len(_full_samples(TRICKY))
