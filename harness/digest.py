@@ -1,0 +1,83 @@
+"""Digests of what a run recorded: its stored samples and its alert timeline.
+
+A simulated run is a pure function of its scenario and seed, so two runs of the same scenario
+and seed must store the same samples and see the same alerts, whatever was changed for speed
+or structure. A digest reduces a run folder to two short hashes that a test can keep: one of
+every stored sample (labels, millisecond timestamp, the value's exact bits — stale markers
+included), one of every alert instance and every pending/firing row of ``states.csv``.
+
+They are computed from the run folder's files, not from objects in memory, so a digest taken
+by one version of alertdrill can be compared with one taken by another.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+
+@dataclass(frozen=True)
+class RunDigest:
+    samples: str
+    timeline: str
+    sample_count: int
+    alert_count: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "samples": self.samples,
+            "timeline": self.timeline,
+            "sample_count": self.sample_count,
+            "alert_count": self.alert_count,
+        }
+
+
+def samples_digest(path: Path) -> tuple[str, int]:
+    """SHA-256 over every sample of ``samples.parquet`` in a canonical order, and their count.
+
+    Values are hashed by their IEEE-754 bits, so a stale marker (a NaN with a payload) differs
+    from an ordinary NaN, and -0.0 from 0.0.
+    """
+    table = pq.read_table(path, columns=["timestamp_ms", "metric", "labels", "value"]).to_pydict()
+    rows = sorted(
+        zip(table["metric"], table["labels"], table["timestamp_ms"], table["value"], strict=True),
+        key=lambda r: (r[0], r[1], r[2]),
+    )
+    h = hashlib.sha256()
+    for metric, labels, ts, value in rows:
+        h.update(f"{metric}\x00{labels}\x00{ts}\x00".encode())
+        h.update(struct.pack("<d", value))
+    return h.hexdigest(), len(rows)
+
+
+def timeline_digest(folder: Path) -> tuple[str, int]:
+    """SHA-256 over the alert instances of ``verdict.json`` and the rows of ``states.csv``."""
+    verdict = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
+    alerts = sorted(
+        (
+            a["alertname"],
+            json.dumps(a["labels"], sort_keys=True),
+            a["active_at"],
+            a["fired_at"],
+            a["resolved_at"],
+        )
+        for a in verdict["alerts"]
+    )
+    with (folder / "states.csv").open(newline="", encoding="utf-8") as f:
+        states = [tuple(row) for row in csv.reader(f)]
+    h = hashlib.sha256()
+    h.update(json.dumps(alerts).encode())
+    h.update(json.dumps(states).encode())
+    return h.hexdigest(), len(alerts)
+
+
+def run_digest(folder: Path) -> RunDigest:
+    samples, count = samples_digest(folder / "samples.parquet")
+    timeline, alerts = timeline_digest(folder)
+    return RunDigest(samples, timeline, count, alerts)
