@@ -34,36 +34,75 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_PASSED if result.passed else EXIT_FAILED
 
 
+def _seeds(text: str) -> list[int]:
+    """``--seeds``: checked while parsing, so a bad value is a usage error (exit 2) that names it."""
+    from harness.suite import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a scenario's seed is 0 or more; a negative one would fail every run instead."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: seeds are 0 or more")
+    return value
+
+
 def _cmd_suite(args: argparse.Namespace) -> int:
     import time
 
-    from harness.suite import SuiteEntry, default_jobs, exit_code, run_suite, scenario_files, suite_table
+    from harness.suite import Progress, default_jobs, exit_code, format_seeds, run_suite, suite_table
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise ConfigurationError(f"{folder}: not a folder of scenario files")
     out = Path(args.out)
+    seeds: list[int] | None = args.seeds
+    # A report notebook takes ~5 s a run: a sweep gets them only when asked; its analysis.ipynb always.
+    reports = (seeds is None) if args.reports is None else bool(args.reports)
+    analysis = args.reports is not False
 
     started = time.monotonic()
     jobs = args.jobs or default_jobs()
-    print(f"running {len(scenario_files(folder))} scenarios from {folder}, {jobs} at a time", file=sys.stderr)
 
-    def done(entry: SuiteEntry, i: int, n: int) -> None:
-        status = "pass" if entry.passed else ("ERROR" if entry.error else "FAIL")
-        bar = "#" * round(24 * i / n)
+    def progress(p: Progress) -> None:
+        bar = "#" * round(24 * p.done / p.total)
         elapsed = time.monotonic() - started
-        print(f"[{bar:24}] {i}/{n} {elapsed:5.0f}s  {entry.path.stem}: {status}", file=sys.stderr, flush=True)
+        line = f"[{bar:24}] {p.done}/{p.total} runs, {p.running} running {elapsed:5.0f}s"
+        entry = p.finished
+        if entry is None:  # submitted, nothing finished yet: say what is under way
+            matrix = "" if seeds is None else f" x {len(seeds)} seeds ({format_seeds(seeds)})"
+            scenarios = p.total // (1 if seeds is None else len(seeds))
+            print(f"running {scenarios} scenarios{matrix} from {folder}, {p.running} at a time", file=sys.stderr)
+            print(line, file=sys.stderr, flush=True)
+            return
+        status = "pass" if entry.passed else ("ERROR" if entry.error else "FAIL")
+        print(f"{line}  {entry.run_folder}: {status}", file=sys.stderr, flush=True)
         if entry.error is not None:
             print(f"  {entry.error}", file=sys.stderr)
         if entry.report_error is not None:
             print(f"  report notebook failed: {entry.report_error}", file=sys.stderr)
 
-    entries = run_suite(folder, out, seed=args.seed, on_done=done, jobs=jobs, reports=not args.no_reports)
-    print(suite_table(entries))
-    print(
-        f"run folders and suite.json in {out}"
-        + ("" if args.no_reports else "; reports: */report.ipynb, analysis.ipynb")
+    entries = run_suite(
+        folder,
+        out,
+        seed=args.seed,
+        seeds=seeds,
+        on_progress=progress,
+        jobs=jobs,
+        reports=reports,
+        analysis=analysis,
     )
+    print(suite_table(entries, by_seed=seeds is not None))
+    notebooks = (["*/report.ipynb"] if reports else []) + (["analysis.ipynb"] if analysis else [])
+    print(f"run folders and suite.json in {out}" + (f"; reports: {', '.join(notebooks)}" if notebooks else ""))
     return exit_code(entries)
 
 
@@ -261,12 +300,32 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--admin-token", help="the admin token of the service at --service-url")
     run.set_defaults(func=_cmd_run)
 
-    suite = sub.add_parser("suite", help="run every scenario in a folder and summarise")
+    suite = sub.add_parser("suite", help="run every scenario in a folder (for each of several seeds) and summarise")
     suite.add_argument("folder", nargs="?", default="scenarios", help="folder of scenario files (default: scenarios)")
-    suite.add_argument("--seed", type=int, help="override every scenario's seed")
+    seeding = suite.add_mutually_exclusive_group()
+    seeding.add_argument("--seed", type=_seed, help="override every scenario's seed")
+    seeding.add_argument(
+        "--seeds",
+        type=_seeds,
+        metavar="SPEC",
+        help="run every scenario for each of these seeds, e.g. 0-19, 0,3,7 or 0-4,9 (run folders <scenario>-seed<N>)",
+    )
     suite.add_argument("--out", default="runs/suite", help="where the run folders go (default: runs/suite)")
-    suite.add_argument("-j", "--jobs", type=int, help="scenarios run at once (default: one per core)")
-    suite.add_argument("--no-reports", action="store_true", help="skip the executed report notebooks")
+    suite.add_argument("-j", "--jobs", type=_count, help="runs at once (default: one per core)")
+    notebooks = suite.add_mutually_exclusive_group()
+    notebooks.add_argument(
+        "--reports",
+        action="store_true",
+        default=None,
+        help="a report notebook in every run folder (the default without --seeds)",
+    )
+    notebooks.add_argument(
+        "--no-reports",
+        dest="reports",
+        action="store_false",
+        default=None,
+        help="no notebooks at all: neither per run nor the suite's analysis.ipynb",
+    )
     suite.set_defaults(func=_cmd_suite)
 
     bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")

@@ -3,11 +3,18 @@
 Scenarios run in parallel worker processes (one per core by default): each run owns its
 Prometheus, its service and its run folder, so runs share nothing but the CPU. Workers hand
 back a summary, not the run itself; the run folder holds the record.
+
+With seeds (``alertdrill suite --seeds 0-19``) the suite is the matrix of scenarios by seeds,
+and every cell of it goes into the one pool at once, longest scenario first: a verdict that holds
+for one seed may be luck, and a sweep is only as fast as its last straggler.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -21,12 +28,23 @@ from harness.record import write_json
 from harness.run import run_scenario
 from harness.scenario import load_scenario
 
+MAX_SEEDS = 10_000  # a typo such as 0-199999 should be an error, not a week of runs
+
 
 @dataclass(frozen=True)
 class Delay:
     alert: str
     fired_after: float | None
     resolved_after: float | None
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """One cell of the suite: a scenario file, the seed that overrides its own (or None), its run folder."""
+
+    path: Path
+    seed: int | None
+    folder: str  # relative to the suite folder
 
 
 @dataclass(frozen=True)
@@ -40,10 +58,26 @@ class SuiteEntry:
     configuration_error: bool = False
     report: str | None = None  # the executed report notebook, relative to the suite folder
     report_error: str | None = None
+    seed: int | None = None  # None: the scenario's own seed
+    folder: str | None = None  # the run folder, relative to the suite folder (default: the file's stem)
 
     @property
     def ran(self) -> bool:
         return self.error is None
+
+    @property
+    def run_folder(self) -> str:
+        return self.folder or self.path.stem
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the suite stands: sent once when the runs are submitted, then after each finished run."""
+
+    done: int
+    total: int
+    running: int
+    finished: SuiteEntry | None = None  # the run that just finished; None for the first report
 
 
 def scenario_files(folder: Path, recursive: bool = False) -> list[Path]:
@@ -52,23 +86,101 @@ def scenario_files(folder: Path, recursive: bool = False) -> list[Path]:
     return sorted(p for p in found if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -> SuiteEntry:
+_SEED_PART = re.compile(r"([0-9]+)(?:-([0-9]+))?")
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """Seeds from ``0-19``, ``0,3,7`` or ``0-4,9`` (inclusive ranges), sorted, each once.
+
+    Raises ValueError naming the part that is wrong, so the command line can say which.
+    """
+    if not spec.strip():
+        raise ValueError("no seeds given (e.g. 0-19, 0,3,7 or 0-4,9)")
+    seeds: set[int] = set()
+    for raw in spec.split(","):
+        part = raw.strip()
+        match = _SEED_PART.fullmatch(part)
+        if match is None:
+            if not part:
+                raise ValueError(f"{spec!r} has an empty item (a stray comma?)")
+            if re.fullmatch(r"-[0-9]+(-[0-9]+)?", part):
+                raise ValueError(f"{part!r}: seeds are 0 or more")
+            raise ValueError(f"{part!r} is not a seed or a range of seeds (e.g. 0-19, 0,3,7 or 0-4,9)")
+        low = int(match[1])
+        high = int(match[2]) if match[2] is not None else low
+        if high < low:
+            raise ValueError(f"{part!r}: the range ends before it starts (did you mean {high}-{low}?)")
+        if high - low + 1 + len(seeds) > MAX_SEEDS:
+            raise ValueError(f"{spec!r}: more than {MAX_SEEDS} seeds")
+        seeds.update(range(low, high + 1))
+    return sorted(seeds)
+
+
+def format_seeds(seeds: list[int]) -> str:
+    """The shortest spec ``parse_seeds`` reads back as these seeds: ``[0, 1, 2, 3, 9]`` is ``0-3,9``."""
+    parts: list[str] = []
+    ordered = sorted(set(seeds))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def suite_runs(files: list[Path], seed: int | None = None, seeds: list[int] | None = None) -> list[SuiteRun]:
+    """The suite's cells in report order (file, then seed). Without ``seeds`` a run folder is
+    named after its file, as it always was; with them, ``<file>-seed<N>``, so seeds never share one.
+    """
+    if seeds is None:
+        return [SuiteRun(p, seed, p.stem) for p in files]
+    if seed is not None:
+        raise ConfigurationError("a suite takes --seed or --seeds, not both")
+    if not seeds:
+        raise ConfigurationError("--seeds: no seeds")
+    return [SuiteRun(p, s, f"{p.stem}-seed{s}") for p in files for s in seeds]
+
+
+def longest_first(runs: list[SuiteRun]) -> list[SuiteRun]:
+    """Runs by simulated duration, longest first, so the pool does not end on one long straggler.
+
+    A file that does not load sorts first: its worker fails at once and the error shows early.
+    """
+    durations: dict[Path, float] = {}
+    for path in {r.path for r in runs}:
+        try:
+            durations[path] = load_scenario(path)[0].duration
+        except Exception:  # the worker reports it, with the same message, as the run's error
+            durations[path] = math.inf
+    return sorted(runs, key=lambda r: -durations[r.path])  # stable: ties keep file, then seed order
+
+
+def run_one(run: SuiteRun, out_dir: Path, reports: bool = True) -> SuiteEntry:
     """One scenario (and its report), in whichever process calls it; errors become part of the entry."""
+    folder = out_dir / run.folder
     try:
-        scenario, base = load_scenario(path)
-        result = run_scenario(scenario, base, seed=seed, out_dir=out_dir / path.stem)
+        scenario, base = load_scenario(run.path)
+        result = run_scenario(scenario, base, seed=run.seed, out_dir=folder)
     except AlertdrillError as exc:
-        return SuiteEntry(path, error=str(exc), configuration_error=isinstance(exc, ConfigurationError))
+        return SuiteEntry(
+            run.path,
+            error=str(exc),
+            configuration_error=isinstance(exc, ConfigurationError),
+            seed=run.seed,
+            folder=run.folder,
+        )
     except Exception as exc:  # a bug must not take the rest of the suite down with it
-        return SuiteEntry(path, error=f"{type(exc).__name__}: {exc}")
+        return SuiteEntry(run.path, error=f"{type(exc).__name__}: {exc}", seed=run.seed, folder=run.folder)
     report, report_error = None, None
     if reports:
         try:
-            report = run_report(out_dir / path.stem).relative_to(out_dir)
+            report = run_report(folder).relative_to(out_dir)
         except Exception as exc:  # the verdict stands; the report's failure is reported beside it
             report_error = f"{type(exc).__name__}: {exc}"
     return SuiteEntry(
-        path,
+        run.path,
         passed=result.passed,
         alerts_fired=tuple(sorted(a.alertname for a in result.alerts if a.fired_at is not None)),
         delays=tuple(
@@ -79,6 +191,8 @@ def run_one(path: Path, out_dir: Path, seed: int | None, reports: bool = True) -
         wall_seconds=round(result.timings.get("total", 0.0), 3),
         report=str(report) if report else None,
         report_error=report_error,
+        seed=run.seed,
+        folder=run.folder,
     )
 
 
@@ -90,39 +204,55 @@ def run_suite(
     folder: Path,
     out_dir: Path,
     seed: int | None = None,
-    on_done: Callable[[SuiteEntry, int, int], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     jobs: int | None = None,
     reports: bool = True,
+    *,
+    seeds: list[int] | None = None,
+    analysis: bool | None = None,
 ) -> list[SuiteEntry]:
+    """Run every scenario of ``folder`` (for each of ``seeds``, if given) and write ``suite.json``.
+
+    ``reports``: a report notebook per run folder; ``analysis``: the suite's ``analysis.ipynb``
+    (default: as ``reports``). Entries come back in file, then seed order, whatever finished first.
+    """
     files = scenario_files(folder)
     if not files:
         raise ConfigurationError(f"{folder}: no scenario files (*.yaml) in this folder")
-    jobs = jobs or default_jobs()
-    done: dict[Path, SuiteEntry] = {}
+    runs = suite_runs(files, seed, seeds)
+    jobs = min(jobs or default_jobs(), len(runs))
+    done: dict[SuiteRun, SuiteEntry] = {}
 
-    def finished(entry: SuiteEntry) -> None:
-        done[entry.path] = entry
-        if on_done is not None:
-            on_done(entry, len(done), len(files))
+    def report(finished: SuiteEntry | None = None) -> None:
+        if on_progress is not None:
+            left = len(runs) - len(done)
+            on_progress(Progress(len(done), len(runs), min(jobs, left), finished))
 
-    if jobs == 1:
-        for path in files:
-            finished(run_one(path, out_dir, seed, reports))
+    if jobs == 1:  # in this process, in report order: nothing to balance
+        report()
+        for run in runs:
+            done[run] = run_one(run, out_dir, reports)
+            report(done[run])
     else:
         with ProcessPoolExecutor(jobs) as pool:
-            pending: set[Future[SuiteEntry]] = {pool.submit(run_one, p, out_dir, seed, reports) for p in files}
+            submitted = {pool.submit(run_one, run, out_dir, reports): run for run in longest_first(runs)}
+            pending: set[Future[SuiteEntry]] = set(submitted)
+            report()
             try:
                 while pending:
                     complete, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in complete:
-                        finished(future.result())
+                        done[submitted[future]] = future.result()
+                        report(done[submitted[future]])
             except BaseException:  # Ctrl-C: drop queued runs; running ones stop their own processes
                 for future in pending:
                     future.cancel()
                 raise
-    entries = [done[p] for p in files]
-    write_json(out_dir / "suite.json", suite_json(entries))
-    if reports:
+    entries = [done[run] for run in runs]
+    write_json(out_dir / "suite.json", suite_json(entries, seeds))
+    if analysis is None:
+        analysis = reports
+    if analysis:
         try:
             suite_analysis([out_dir], out_dir / "analysis.ipynb")
         except Exception as exc:  # the runs and their verdicts stand without the analysis
@@ -134,16 +264,19 @@ def _delays(entry: SuiteEntry) -> str:
     return ", ".join(f"{d.alert} +{d.fired_after:g}s" for d in entry.delays if d.fired_after is not None) or "-"
 
 
-def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
+def suite_json(entries: list[SuiteEntry], seeds: list[int] | None = None) -> dict[str, object]:
+    """The suite's record; ``seeds`` is the swept list (null without ``--seeds``), each entry its own."""
     return {
         "passed": all(e.passed for e in entries),
         "finished_unix": time.time(),
+        "seeds": seeds,
         "scenarios": [
             {
                 "file": str(e.path),
+                "seed": e.seed,
                 "passed": e.passed,
                 "error": e.error,
-                "run_folder": e.path.stem if e.ran else None,
+                "run_folder": e.run_folder if e.ran else None,
                 "alerts_fired": list(e.alerts_fired),
                 "detection": [
                     {"alert": d.alert, "fired_after": d.fired_after, "resolved_after": d.resolved_after}
@@ -158,16 +291,47 @@ def suite_json(entries: list[SuiteEntry]) -> dict[str, object]:
     }
 
 
-def suite_table(entries: list[SuiteEntry]) -> str:
-    rows = [f"{'scenario':26} {'result':7} {'fired':>5}  {'detection delays (after fault start)':58} wall"]
+def _spread(entries: list[SuiteEntry]) -> str:
+    """Per alert, the median (min-max) detection delay over the runs that saw it fire."""
+    by_alert: dict[str, list[float]] = {}
     for e in entries:
+        for d in e.delays:
+            if d.fired_after is not None:
+                by_alert.setdefault(d.alert, []).append(d.fired_after)
+    return ", ".join(
+        f"{alert} +{statistics.median(v):g}s" + (f" ({min(v):g}-{max(v):g})" if min(v) < max(v) else "")
+        for alert, v in sorted(by_alert.items())
+    )
+
+
+def suite_table(entries: list[SuiteEntry], by_seed: bool = False) -> str:
+    """The summary printed after a suite; ``by_seed`` adds the seed column and a "held k/n seeds" line per
+    scenario. The last line is always ``<passed> passed, <failed> failed``: CI reads it.
+    """
+    seed_head = f" {'seed':>5}" if by_seed else ""
+    rows = [f"{'scenario':26}{seed_head} {'result':7} {'fired':>5}  {'detection delays (after fault start)':58} wall"]
+    for e in entries:
+        seed = f" {'-' if e.seed is None else e.seed:>5}" if by_seed else ""
         if not e.ran:
-            rows.append(f"{e.path.stem:26} {'ERROR':7} {'-':>5}  {(e.error or '').splitlines()[0][:60]}")
+            rows.append(f"{e.path.stem:26}{seed} {'ERROR':7} {'-':>5}  {(e.error or '').splitlines()[0][:60]}")
             continue
         rows.append(
-            f"{e.path.stem:26} {'pass' if e.passed else 'FAIL':7} {len(e.alerts_fired):>5}  "
+            f"{e.path.stem:26}{seed} {'pass' if e.passed else 'FAIL':7} {len(e.alerts_fired):>5}  "
             f"{_delays(e)[:58]:58} {e.wall_seconds or 0:.1f}s"
         )
+    if by_seed:
+        by_file: dict[Path, list[SuiteEntry]] = {}
+        for e in entries:
+            by_file.setdefault(e.path, []).append(e)
+        rows.append("")
+        for path, group in by_file.items():
+            held = sum(e.passed for e in group)
+            line = f"{path.stem:26} held {held}/{len(group)} seeds"
+            failed = [e.seed for e in group if not e.passed and e.seed is not None]
+            if failed:
+                line += f" (not: --seeds {format_seeds(failed)})"
+            spread = _spread(group)
+            rows.append(f"{line}  {spread}" if spread else line)
     passed = sum(e.passed for e in entries)
     rows.append(f"{passed} passed, {len(entries) - passed} failed")
     return "\n".join(rows)

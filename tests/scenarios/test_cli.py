@@ -161,3 +161,76 @@ def test_suite_runs_scenarios_in_parallel_with_progress_and_a_summary(tmp_path: 
     assert wrong["report"] == "b_wrong/report.ipynb"
     analysis = json.loads((out / "analysis.ipynb").read_text())
     assert any("DataStaleness" in json.dumps(c.get("outputs", [])) for c in analysis["cells"])
+
+
+def _tiny_suite(folder: Path, wrong: bool = True) -> None:
+    """Two short scenarios: a quiet one, and (``wrong``) one whose window no seed can meet."""
+    folder.mkdir()
+    common = f"rules: [{REPO / 'config' / 'prometheus-alerts.yml'}]\nmodel: {REPO / 'config' / 'model.json'}\n"
+    (folder / "a_quiet.yaml").write_text(f"name: a_quiet\nduration: 3m\n{common}")
+    if wrong:  # DataStaleness needs its `for:` to pass: it cannot fire within 10 s of the outage
+        (folder / "b_wrong.yaml").write_text(
+            f"name: b_wrong\nduration: 5m\n{common}"
+            "faults: [{name: down, kind: feed_outage, start: 1m, duration: 3m}]\n"
+            "expectations: [{alert: DataStaleness, fault: down, fires_within: [0s, 10s]}]\n"
+        )
+
+
+@pytest.mark.prometheus
+def test_suite_over_seeds_runs_the_matrix_and_fails_when_a_seed_fails(tmp_path: Path) -> None:
+    folder, out = tmp_path / "scenarios", tmp_path / "out"
+    _tiny_suite(folder)
+    proc = alertdrill(tmp_path, "suite", str(folder), "--seeds", "3,5", "--out", str(out), "-j", "2", "--no-reports")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # progress from the start, counted in runs, naming each finished run
+    assert "running 2 scenarios x 2 seeds (3,5)" in proc.stderr
+    assert "0/4 runs, 2 running" in proc.stderr and "4/4 runs, 0 running" in proc.stderr
+    assert "b_wrong-seed5: FAIL" in proc.stderr and "a_quiet-seed3: pass" in proc.stderr
+    summary = json.loads((out / "suite.json").read_text())
+    assert summary["seeds"] == [3, 5] and not summary["passed"]
+    assert [(s["run_folder"], s["seed"], s["passed"]) for s in summary["scenarios"]] == [
+        ("a_quiet-seed3", 3, True),
+        ("a_quiet-seed5", 5, True),
+        ("b_wrong-seed3", 3, False),
+        ("b_wrong-seed5", 5, False),
+    ]
+    for run in ("a_quiet-seed3", "a_quiet-seed5", "b_wrong-seed3", "b_wrong-seed5"):
+        assert json.loads((out / run / "verdict.json").read_text())["seed"] == int(run[-1])
+    assert not (out / "a_quiet").exists()
+    # --no-reports: no notebook at all
+    assert not list(out.glob("**/*.ipynb"))
+    *_, quiet, wrong, closing, where = proc.stdout.splitlines()
+    assert quiet.split() == ["a_quiet", "held", "2/2", "seeds"]
+    assert wrong.startswith("b_wrong") and "held 0/2 seeds (not: --seeds 3,5)" in wrong
+    assert closing == "2 passed, 2 failed"  # CI reads this line
+    assert where == f"run folders and suite.json in {out}"  # and no notebooks
+
+
+@pytest.mark.prometheus
+def test_suite_over_seeds_writes_the_analysis_but_no_run_reports(tmp_path: Path) -> None:
+    folder, out = tmp_path / "scenarios", tmp_path / "out"
+    _tiny_suite(folder, wrong=False)
+    (folder / "b_stale.yaml").write_text(
+        (folder / "a_quiet.yaml").read_text().replace("a_quiet", "b_stale").replace("3m", "5m")
+        + "faults: [{name: down, kind: feed_outage, start: 1m, duration: 3m}]\n"
+        "expectations: [{alert: DataStaleness, fault: down, fires_within: [0s, 3m], resolves_within: [0s, 3m]}]\n"
+    )
+    (out / "b_stale").mkdir(parents=True)  # a run folder of an earlier suite without seeds: not this suite's
+    (out / "b_stale" / "verdict.json").write_text('{"scenario": "stale", "seed": 0, "passed": false}')
+    proc = alertdrill(tmp_path, "suite", str(folder), "--seeds", "0-1", "--out", str(out), "-j", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not list(out.glob("*/report.ipynb"))  # a sweep gets report notebooks only with --reports
+    assert proc.stdout.splitlines()[-1].endswith("reports: analysis.ipynb")
+    analysis = json.loads((out / "analysis.ipynb").read_text())
+    outputs = [o for c in analysis["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    text = json.dumps(outputs)
+    assert "4 runs (2 scenarios, 2 seeds), 4 held" in text  # the old run folder is not read
+    across = next(c for c in analysis["cells"] if "Detection delay across seeds" in "".join(c["source"]))
+    plot = analysis["cells"][analysis["cells"].index(across) + 1]
+    assert "b_stale" in json.dumps(plot["outputs"]) and any("image/png" in o.get("data", {}) for o in plot["outputs"])
+
+
+def test_suite_bad_seeds_exit_2_naming_the_value(tmp_path: Path) -> None:
+    proc = alertdrill(tmp_path, "suite", "--seeds", "5-2")
+    assert proc.returncode == 2 and "'5-2': the range ends before it starts" in proc.stderr
