@@ -169,7 +169,8 @@ async def arun_scenario(
     model = model_path(scenario, base_dir)
     with _timed(timings, "simulate", listener):
         sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
-    samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
+    with _timed(timings, "parse", listener):
+        samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
     window = EvaluationWindow(scenario.start_unix(), scenario.duration)
     evaluation = evaluate(samples, groups, window, timings, listener, out_dir)
     timelines = evaluation.timelines

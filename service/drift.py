@@ -35,8 +35,13 @@ FloatArray = npt.NDArray[np.float64]
 
 def reference_cdf(x: FloatArray, quantiles: FloatArray, *, left: bool = False) -> FloatArray:
     """The reference CDF at ``x`` (``left``: its left limit, which differs where quantiles repeat)."""
-    # Quantiles below x (left) or at most x: the segment [q[j-1], q[j]) that holds x.
     j = np.searchsorted(quantiles, x, side="left" if left else "right")
+    return _cdf_at(x, quantiles, j)
+
+
+def _cdf_at(x: FloatArray, quantiles: FloatArray, j: npt.NDArray[np.intp]) -> FloatArray:
+    """The CDF at ``x`` given ``j``, the count of quantiles below x (left limit) or at most x."""
+    # j selects the segment [q[j-1], q[j]) that holds x.
     inner = (j > 0) & (j < len(quantiles))
     k = np.clip(j, 1, len(quantiles) - 1)
     lo, hi = quantiles[k - 1], quantiles[k]
@@ -46,19 +51,37 @@ def reference_cdf(x: FloatArray, quantiles: FloatArray, *, left: bool = False) -
     return np.where(inner, within, np.where(j == 0, 0.0, 1.0))
 
 
+def _counts_below(x: FloatArray, quantiles: FloatArray, side: str) -> npt.NDArray[np.intp]:
+    """``np.searchsorted(quantiles, x, side)`` for a sorted ``x``, from the other end: where each
+    of the ~100 quantiles falls among the thousands of values, then a run-length fill."""
+    # quantile k is at most x_i (side right) -- or below it (left) -- exactly when i >= c_k.
+    c = np.searchsorted(x, quantiles, side="left" if side == "right" else "right")
+    runs = np.diff(np.concatenate(([0], c, [len(x)])))
+    return np.repeat(np.arange(len(quantiles) + 1, dtype=np.intp), runs)
+
+
 def ks_distance(values: FloatArray, reference: tuple[float, ...]) -> float:
     """sup |F_n - G| between a sample's empirical CDF F_n and the reference CDF G.
 
     F_n steps at each sorted value x_(i) from (i-1)/n to i/n and G is non-decreasing, so the
     supremum is at a sample value: i/n - G(x_(i)) above, or G(x_(i)-) - (i-1)/n below.
+    G(x-) differs from G(x) only where x is one of the quantiles; elsewhere the same numbers
+    are reused rather than computed twice (this runs for every factor at every scrape).
     """
     x = np.sort(np.asarray(values, dtype=np.float64))
     n = len(x)
     if n == 0:
         raise ValueError("the KS distance of an empty sample is undefined")
     q = np.asarray(reference, dtype=np.float64)
-    above = np.arange(1, n + 1) / n - reference_cdf(x, q)
-    below = reference_cdf(x, q, left=True) - np.arange(0, n) / n
+    j_right, j_left = _counts_below(x, q, "right"), _counts_below(x, q, "left")
+    at = _cdf_at(x, q, j_right)
+    tied = j_left != j_right
+    before = at
+    if tied.any():
+        before = at.copy()
+        before[tied] = _cdf_at(x[tied], q, j_left[tied])
+    above = np.arange(1, n + 1) / n - at
+    below = before - np.arange(0, n) / n
     return float(max(above.max(), below.max(), 0.0))
 
 

@@ -74,7 +74,8 @@ async def predict(body: PredictRequest, request: Request) -> Response:
         svc.metrics.feedback_expired.inc(expired)
     client = request.headers.get("x-client", "default")
     svc.metrics.child(svc.metrics.predictions, client if client in svc.settings.clients else "other", p.direction).inc()
-    answer = PredictResponse(
+    # Built from values this handler made (types known), so not validated again: model_construct.
+    answer = PredictResponse.model_construct(
         prediction_id=prediction_id,
         symbol=body.symbol,
         direction=p.direction,

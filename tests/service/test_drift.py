@@ -124,3 +124,33 @@ def test_the_reference_follows_a_model_reload(services: Services, tmp_path: Path
     artifacts.write(path, artifacts.artifact(reference={f: artifacts.normal_quantiles() for f in FEATURES}))
     assert c.post("/admin/model/reload", headers={**at(2), "Authorization": "Bearer t"}).status_code == 200
     assert value(scrape(c, 2), "prediction_api_feature_drift_score", feature="volatility") > 0.9  # type: ignore[operator]
+
+
+def _ks_twice(values: np.ndarray, reference: tuple[float, ...]) -> float:
+    """The distance computed the plain way, G and its left limit each over every value: the
+    oracle for ``ks_distance``, which reuses G where no value sits on a quantile."""
+    x = np.sort(values)
+    n, q = len(x), np.asarray(reference)
+    above = np.arange(1, n + 1) / n - reference_cdf(x, q)
+    below = reference_cdf(x, q, left=True) - np.arange(0, n) / n
+    return float(max(above.max(), below.max(), 0.0))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ks_distance_is_bit_for_bit_the_plain_computation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    tied = tuple(sorted([0.0] * 30 + list(rng.normal(size=71))))  # a point mass, as a pinned spread has
+    smooth = tuple(np.quantile(rng.normal(size=5000), np.linspace(0, 1, 101)))
+    for reference in (tied, smooth):
+        values = np.concatenate([rng.normal(0.2, 1.3, size=2000), np.zeros(50), np.asarray(reference[:20])])
+        assert ks_distance(values, reference) == _ks_twice(values, reference)
+
+
+def test_counts_below_are_searchsorted_from_the_other_end() -> None:
+    from service.drift import _counts_below
+
+    rng = np.random.default_rng(5)
+    q = np.sort(np.concatenate([rng.normal(size=80), np.zeros(21)]))
+    x = np.sort(np.concatenate([rng.normal(size=3000), np.zeros(40), q[:10], [-50.0, 50.0]]))
+    for side in ("left", "right"):
+        assert np.array_equal(_counts_below(x, q, side), np.searchsorted(q, x, side=side))  # type: ignore[call-overload]
