@@ -44,38 +44,73 @@ class PrometheusServer:
     process: subprocess.Popen[bytes]
 
 
+class StartingPrometheus:
+    """A Prometheus process launched but perhaps not ready yet: a run launches it before it
+    simulates, so it boots on the other core meanwhile, and waits for it only when it needs it."""
+
+    def __init__(self, binary: Path, workdir: Path, attempts: int, keep_log_in: Path | None) -> None:
+        self.binary, self.workdir, self.attempts, self.keep_log_in = binary, workdir, attempts, keep_log_in
+        self.log_path = workdir / "prometheus.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self._server: PrometheusServer | None = None
+        self._port = free_port()
+        self.process = _start(binary, workdir, self._port, self.log_path)
+
+    @property
+    def used(self) -> bool:
+        return self._server is not None
+
+    def ready(self) -> PrometheusServer:
+        """The server once it answers ``/-/ready``; on a failed start (a port taken meanwhile), tried again."""
+        if self._server is not None:
+            return self._server
+        for attempt in range(self.attempts):
+            assert self.process is not None
+            url = f"http://127.0.0.1:{self._port}"
+            if _wait_ready(url, self.process):
+                self._server = PrometheusServer(url, self.workdir / "data", self.process)
+                return self._server
+            stop(self.process)
+            if attempt == self.attempts - 1:
+                raise PrometheusStartError(
+                    f"prometheus did not become ready on {url}: {_tail(self.log_path)}"
+                    + (f" (log kept in {self.keep_log_in / 'prometheus.log'})" if self.keep_log_in else "")
+                )
+            self._port = free_port()
+            self.process = _start(self.binary, self.workdir, self._port, self.log_path)
+        raise AssertionError("unreachable")
+
+
 @contextlib.contextmanager
-def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Iterator[PrometheusServer]:
-    """A ready Prometheus on 127.0.0.1 that nothing else talks to; stopped and removed on exit."""
+def starting_prometheus(keep_log_in: Path | None = None, attempts: int = 3) -> Iterator[StartingPrometheus]:
+    """Launch a Prometheus on 127.0.0.1 that nothing else talks to; stopped and removed on exit."""
     binary = find_binary("prometheus")
     workdir = Path(tempfile.mkdtemp(prefix="alertdrill-prom-"))
-    process: subprocess.Popen[bytes] | None = None
-    log_path = workdir / "prometheus.log"
+    starting: StartingPrometheus | None = None
     try:
         (workdir / "prometheus.yml").write_text(_CONFIG)
-        for attempt in range(attempts):
-            port = free_port()
-            process = _start(binary, workdir, port, log_path)
-            url = f"http://127.0.0.1:{port}"
-            if _wait_ready(url, process):
-                break
-            stop(process)
-            if attempt == attempts - 1:
-                raise PrometheusStartError(
-                    f"prometheus did not become ready on {url}: {_tail(log_path)}"
-                    + (f" (log kept in {keep_log_in / 'prometheus.log'})" if keep_log_in else "")
-                )
-        assert process is not None
-        yield PrometheusServer(url, workdir / "data", process)
-    except BaseException:
-        if keep_log_in is not None and log_path.exists():
+        starting = StartingPrometheus(binary, workdir, attempts, keep_log_in)
+        yield starting
+    except BaseException as exc:
+        # Its log tells about a failure of Prometheus or of work done with it, not about one
+        # that happened before it was used (a run that failed while simulating).
+        used = starting is not None and starting.used
+        log_path = workdir / "prometheus.log"
+        if keep_log_in is not None and log_path.exists() and (used or isinstance(exc, PrometheusStartError)):
             keep_log_in.mkdir(parents=True, exist_ok=True)
             shutil.copy(log_path, keep_log_in / "prometheus.log")
         raise
     finally:
-        if process is not None:
-            stop(process)
+        if starting is not None and starting.process is not None:
+            stop(starting.process)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Iterator[PrometheusServer]:
+    """A ready Prometheus on 127.0.0.1 that nothing else talks to; stopped and removed on exit."""
+    with starting_prometheus(keep_log_in, attempts) as starting:
+        yield starting.ready()
 
 
 def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:

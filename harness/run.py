@@ -17,7 +17,7 @@ from harness.alert_state import AlertInstance, RuleTimeline
 from harness.errors import ConfigurationError, FaultError
 from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups
 from harness.events import RunListener, Silent
-from harness.prometheus import prometheus_server
+from harness.prometheus import StartingPrometheus, starting_prometheus
 from harness.record import (
     instance_json,
     write_json,
@@ -133,15 +133,16 @@ async def simulate_scenario(
 
 
 def evaluate(
+    starting: StartingPrometheus,
     samples: SampleSet,
     groups: list[RuleGroup],
     window: EvaluationWindow,
     timings: dict[str, float],
     listener: RunListener,
-    log_dir: Path | None,
 ) -> Evaluation:
-    """Write the samples into a fresh Prometheus and evaluate every group there."""
-    with prometheus_server(keep_log_in=log_dir) as prom, httpx.Client(timeout=60.0) as client:
+    """Write the samples into the run's fresh Prometheus and evaluate every group there."""
+    prom = starting.ready()
+    with httpx.Client(timeout=60.0) as client:
         with _timed(timings, "write", listener):
             write(client, prom.url, list(samples.series.items()))
         with _timed(timings, "evaluate", listener):
@@ -167,12 +168,14 @@ async def arun_scenario(
     with _timed(timings, "check rules", listener):
         groups = load_rule_groups(paths, default_interval=scenario.evaluation_interval)
     model = model_path(scenario, base_dir)
-    with _timed(timings, "simulate", listener):
-        sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
-    with _timed(timings, "parse", listener):
-        samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
-    window = EvaluationWindow(scenario.start_unix(), scenario.duration)
-    evaluation = evaluate(samples, groups, window, timings, listener, out_dir)
+    # Launched first, so it boots on another core while the world is simulated.
+    with starting_prometheus(keep_log_in=out_dir) as starting:
+        with _timed(timings, "simulate", listener):
+            sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
+        with _timed(timings, "parse", listener):
+            samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
+        window = EvaluationWindow(scenario.start_unix(), scenario.duration)
+        evaluation = evaluate(starting, samples, groups, window, timings, listener)
     timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
     verdict = judge(scenario, sim.faults, instances)
