@@ -19,6 +19,7 @@ from service.chaos import Chaos, ChaosSpec
 from service.clock import Clock, RequestClock
 from service.cpu import CpuAccount
 from service.drift import DriftWindow
+from service.exposition import Exposition
 from service.feature_store import FeatureRow, FeatureStore, FeatureStoreClient
 from service.logs import request_logger
 from service.metrics import ServiceMetrics, WithoutCreatedSeries, create_metrics
@@ -36,7 +37,7 @@ class ServiceState:
     clock: Clock
     model: LogisticModel
     metrics: ServiceMetrics
-    exposition: WithoutCreatedSeries
+    exposition: Exposition
     cpu: CpuAccount
     chaos: Chaos
     store: FeatureStore
@@ -94,7 +95,7 @@ def build_state(
         clock=clock,
         model=model,
         metrics=metrics,
-        exposition=WithoutCreatedSeries(metrics.registry),
+        exposition=Exposition(WithoutCreatedSeries(metrics.registry)),
         cpu=cpu,
         chaos=Chaos.seeded(settings.chaos_seed),
         store=store,

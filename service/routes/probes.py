@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.breaker import BreakerState
 from service.schemas import Health
@@ -33,4 +33,4 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(service(request).exposition), media_type=CONTENT_TYPE_LATEST)
+    return Response(service(request).exposition.render(), media_type=CONTENT_TYPE_LATEST)
