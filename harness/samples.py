@@ -76,6 +76,25 @@ _LINE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^\\]*)\})? ([^ ]+)")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)",?')
 
 
+def _fast_line(line: str) -> tuple[str, dict[str, str], str] | None:
+    """Name, labels and value text of a plain sample line; None for anything else."""
+    m = _LINE.fullmatch(line)
+    if m is None:
+        return None
+    name, label_text, value = m.groups()
+    labels: dict[str, str] = {}
+    if label_text:
+        end = 0
+        for lm in _LABEL.finditer(label_text):
+            if lm.start() != end:
+                return None
+            labels[lm.group(1)] = lm.group(2)
+            end = lm.end()
+        if end != len(label_text):
+            return None
+    return name, labels, value
+
+
 def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
     """The samples of a text-format body, or None where a line needs the full parser (escapes,
     timestamps, anything unexpected). Exact for what it accepts: ``tests/harness/test_samples.py``
@@ -84,20 +103,10 @@ def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
     for line in body.splitlines():
         if not line or line[0] == "#":
             continue
-        m = _LINE.fullmatch(line)
-        if m is None:
+        parsed = _fast_line(line)
+        if parsed is None:
             return None
-        name, label_text, value = m.groups()
-        labels: dict[str, str] = {}
-        if label_text:
-            end = 0
-            for lm in _LABEL.finditer(label_text):
-                if lm.start() != end:
-                    return None
-                labels[lm.group(1)] = lm.group(2)
-                end = lm.end()
-            if end != len(label_text):
-                return None
+        name, labels, value = parsed
         try:
             out.append((name, labels, float(value)))
         except ValueError:
@@ -109,12 +118,43 @@ def _full_samples(body: str) -> list[tuple[str, dict[str, str], float]]:
     return [(s.name, s.labels, float(s.value)) for f in text_string_to_metric_families(body) for s in f.samples]
 
 
+class ScrapeReader:
+    """Reads the scrapes of one target into series, remembering each series by its line's text
+    before the value: a target exposes the same series scrape after scrape, so after the first
+    scrape a sample costs a split, a lookup and a ``float``. A line never seen is checked in
+    full (``_fast_line``); a body with any line the fast reader does not accept is read whole by
+    prometheus_client's parser."""
+
+    def __init__(self, target: Labels) -> None:
+        self.target = target
+        self._series: dict[str, Labels] = {}
+
+    def read(self, body: str) -> dict[Labels, float]:
+        out: dict[Labels, float] = {}
+        series = self._series
+        for line in body.splitlines():
+            if not line or line[0] == "#":
+                continue
+            key, _, value = line.rpartition(" ")
+            labels = series.get(key)
+            if labels is None:
+                parsed = _fast_line(line)
+                if parsed is None:
+                    return self._full(body)
+                labels = series[key] = _series_labels(parsed[0], parsed[1], self.target)
+            try:
+                out[labels] = float(value)
+            except ValueError:
+                return self._full(body)
+        return out
+
+    def _full(self, body: str) -> dict[Labels, float]:
+        return {_series_labels(name, labels, self.target): value for name, labels, value in _full_samples(body)}
+
+
 def parse_exposition(body: str, target: Labels) -> dict[Labels, float]:
     """Every sample of one scrape, by its series' labels (the target's labels added)."""
-    samples = _fast_samples(body)
-    if samples is None:
-        samples = _full_samples(body)
-    return {_series_labels(name, labels, target): value for name, labels, value in samples}
+    return ScrapeReader(target).read(body)
 
 
 def samples_from_scrapes(
@@ -126,10 +166,12 @@ def samples_from_scrapes(
     target: Labels = (("instance", instance), ("job", job))
     out = SampleSet(start_unix)
     exposed = StaleMarking(out)
+    reader = ScrapeReader(target)
+    up, scraped = _series_labels("up", {}, target), _series_labels("scrape_samples_scraped", {}, target)
     for scrape in scrapes:
         ts = round((start_unix + scrape.time) * 1000)
-        current = parse_exposition(scrape.body, target) if scrape.body is not None else {}
+        current = reader.read(scrape.body) if scrape.body is not None else {}
         exposed.observe(ts, current)
-        out.add(_series_labels("up", {}, target), ts, 1.0 if scrape.ok else 0.0)
-        out.add(_series_labels("scrape_samples_scraped", {}, target), ts, float(len(current)))
+        out.add(up, ts, 1.0 if scrape.ok else 0.0)
+        out.add(scraped, ts, float(len(current)))
     return out

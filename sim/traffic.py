@@ -4,6 +4,7 @@ learns each prediction's outcome."""
 from __future__ import annotations
 
 import json
+import math
 import random
 from bisect import bisect
 from collections.abc import Generator
@@ -41,16 +42,29 @@ def clients(
     rng: random.Random,
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
-    """A Poisson process whose rate follows the profile, by thinning; each request a ``_Call``."""
+    """A Poisson process whose rate follows the profile, by thinning; each request a ``_Call``.
+
+    Candidates are drawn at the profile's peak rate and kept with probability profile/peak;
+    overnight the intraday profile keeps about one in sixty. A rejected candidate that comes
+    before anything else scheduled changes nothing another process could see, so the loop
+    skips ahead to the next candidate without a SimPy event for it: the same draws, in the
+    same order, at the same (bit for bit) times; only an accepted candidate, or one with
+    something else scheduled before it, waits for a timeout.
+    """
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
     shares = list(accumulate(p.share for p in traffic.populations))
     # What a client sends again and again is encoded once.
     client_headers = {p.name: ((b"x-client", p.name.encode()),) for p in traffic.populations}
     bodies = {s: json.dumps({"symbol": s}).encode() for s in traffic.all_symbols}
+    t = env.now
     while True:
-        yield env.timeout(rng.expovariate(traffic.rate * peak * state.multiplier))
-        if rng.random() * peak > profile(gateway.now_unix()):
+        t = t + rng.expovariate(traffic.rate * peak * state.multiplier)  # as SimPy adds a delay to now
+        if t >= env.peek():  # something else happens first: it may change the rate or the market
+            yield at(env, t)
+        if rng.random() * peak > profile(gateway.start_unix + t):
             continue
+        if env.now != t:
+            yield at(env, t)
         population = traffic.populations[bisect(shares, rng.random() * shares[-1])]
         symbol = rng.choice(population.symbols)
         tick = market.states[symbol]
@@ -60,6 +74,18 @@ def clients(
             body = json.dumps({"symbol": symbol, "features": features}).encode()
         headers = client_headers[population.name]
         _Call(env, gateway, server, body, headers, desk, tick.up, result).start()
+
+
+def at(env: simpy.Environment, t: float) -> simpy.Timeout:
+    """A timeout that fires at exactly ``t``: SimPy computes ``now + delay``, so the delay is the
+    one whose sum rounds to ``t`` (``t - now`` itself may be an ulp off)."""
+    delay = t - env.now
+    for _ in range(8):
+        landed = env.now + delay
+        if landed == t:
+            return env.timeout(delay)
+        delay = math.nextafter(delay, math.inf if landed < t else -math.inf)
+    raise AssertionError(f"no delay from {env.now!r} lands on {t!r}")
 
 
 @dataclass

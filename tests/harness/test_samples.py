@@ -98,3 +98,23 @@ def test_lines_the_fast_parser_cannot_read_fall_back_to_the_full_parser() -> Non
     escaped = next(k for k in parsed if dict(k).get("a", "").startswith("esc"))
     assert dict(escaped)["a"] == 'esc\\aped "q" \n'
     assert len(parsed) == len(_full_samples(TRICKY))
+
+
+def test_a_reader_gives_what_the_full_parser_gives_scrape_after_scrape() -> None:
+    """Series remembered from one scrape must not change how the next is read: values move,
+    a series appears, and a body with an escaped label is read whole by the full parser."""
+    from harness.samples import ScrapeReader, _full_samples, _series_labels
+
+    target = (("instance", "i"), ("job", "j"))
+    bodies = [
+        'a{x="1"} 1\nb 2\n',
+        'a{x="1"} 3.5\nb -Inf\nc{y="with space",z="}"} 4\n',
+        'a{x="1"} 5\nb 6\nc{y="with space",z="}"} NaN\nd{q="\\\\"} 7\n',
+        'a{x="1"} 8\nb 9 1700000000000\n',
+        'a{x="1"} 10\n',
+    ]
+    reader = ScrapeReader(target)
+    for body in bodies:
+        expected = {_series_labels(n, labels, target): v for n, labels, v in _full_samples(body)}
+        got = reader.read(body)
+        assert {k: repr(v) for k, v in got.items()} == {k: repr(v) for k, v in expected.items()}
