@@ -5,16 +5,21 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.alert_state import AlertInstance, StateRow
 from harness.evaluate import SignalSeries
+from harness.remote_write import STALE_NAN_BITS, Labels, is_stale
 from harness.samples import SampleSet
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def instance_json(a: AlertInstance, offset: float = 0.0) -> dict[str, Any]:
@@ -69,24 +74,47 @@ def write_signals(path: Path, signals: Iterable[SignalSeries]) -> None:
                 out.writerow([s.alert, json.dumps(dict(labels), sort_keys=True), f"{t:g}", repr(value)])
 
 
+def _series_columns(samples: SampleSet) -> Iterable[tuple[str, Labels, npt.NDArray[np.int64], FloatArray]]:
+    """Per series in label order: metric name, other labels, timestamps (ms) and values (bits kept)."""
+    for labels, points in sorted(samples.series.items()):
+        name = dict(labels).get("__name__", "")
+        rest = tuple(kv for kv in labels if kv[0] != "__name__")
+        ts = np.fromiter((p[0] for p in points), dtype=np.int64, count=len(points))
+        values = np.fromiter((p[1] for p in points), dtype=np.float64, count=len(points))
+        yield name, rest, ts, values
+
+
 def write_samples_parquet(path: Path, samples: SampleSet) -> None:
-    """Every stored sample; stale markers keep their NaN bits and are flagged in ``stale``."""
-    cols: dict[str, list[Any]] = {k: [] for k in ("time", "timestamp_ms", "metric", "labels", "value", "stale")}
-    for time, ts, name, labels, value, stale in samples.rows():
-        cols["time"].append(time)
-        cols["timestamp_ms"].append(ts)
-        cols["metric"].append(name)
-        cols["labels"].append(json.dumps(dict(labels), sort_keys=True))
-        cols["value"].append(value)
-        cols["stale"].append(stale)
+    """Every stored sample; stale markers keep their NaN bits and are flagged in ``stale``.
+
+    Built a series at a time with numpy (a day of scrapes is a million samples: per-sample
+    Python lists took seconds and most of a run's memory); the table is the one the
+    per-sample construction gave, its dictionaries in order of first appearance.
+    """
+    names: dict[str, int] = {}
+    label_texts: dict[str, int] = {}
+    parts: dict[str, list[Any]] = {k: [] for k in ("ts", "value", "metric", "labels")}
+    for name, rest, ts, values in _series_columns(samples):
+        text = json.dumps(dict(rest), sort_keys=True)
+        parts["ts"].append(ts)
+        parts["value"].append(values)
+        parts["metric"].append(np.full(len(ts), names.setdefault(name, len(names)), dtype=np.int32))
+        parts["labels"].append(np.full(len(ts), label_texts.setdefault(text, len(label_texts)), dtype=np.int32))
+    ts = np.concatenate(parts["ts"]) if parts["ts"] else np.zeros(0, np.int64)
+    values = np.concatenate(parts["value"]) if parts["value"] else np.zeros(0, np.float64)
+
+    def dictionary(indices: list[Any], words: dict[str, int]) -> pa.DictionaryArray:
+        codes = np.concatenate(indices) if indices else np.zeros(0, np.int32)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(list(words), pa.string()))
+
     table = pa.table(
         {
-            "time": pa.array(cols["time"], pa.float64()),
-            "timestamp_ms": pa.array(cols["timestamp_ms"], pa.int64()),
-            "metric": pa.array(cols["metric"], pa.string()).dictionary_encode(),
-            "labels": pa.array(cols["labels"], pa.string()).dictionary_encode(),
-            "value": pa.array(cols["value"], pa.float64()),
-            "stale": pa.array(cols["stale"], pa.bool_()),
+            "time": pa.array(ts / 1000 - samples.start_unix, pa.float64()),
+            "timestamp_ms": pa.array(ts, pa.int64()),
+            "metric": dictionary(parts["metric"], names),
+            "labels": dictionary(parts["labels"], label_texts),
+            "value": pa.array(values, pa.float64()),
+            "stale": pa.array(values.view(np.uint64) == STALE_NAN_BITS, pa.bool_()),
         }
     )
     pq.write_table(table, path, compression="zstd")
@@ -98,20 +126,25 @@ def _escape(value: str) -> str:
 
 def write_openmetrics(path: Path, samples: SampleSet) -> None:
     """OpenMetrics text with timestamps; it cannot carry stale markers, so they are left out."""
-    by_name: dict[str, list[tuple[str, int, float]]] = {}
-    for _time, ts, name, labels, value, stale in samples.rows():
-        if stale:
-            continue
-        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-        by_name.setdefault(name, []).append((label_text, ts, value))
+    by_name: dict[str, list[tuple[str, Sequence[tuple[int, float]]]]] = {}
+    for labels, points in sorted(samples.series.items()):
+        name = dict(labels).get("__name__", "")
+        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels if k != "__name__")
+        by_name.setdefault(name, []).append((f"{{{label_text}}}" if label_text else "", points))
     with path.open("w", encoding="utf-8") as f:
         for name in sorted(by_name):
             f.write(f"# TYPE {name} unknown\n")
-            for label_text, ts, value in by_name[name]:
-                v = "NaN" if math.isnan(value) else repr(value).replace("inf", "Inf")
-                braces = f"{{{label_text}}}" if label_text else ""
-                f.write(f"{name}{braces} {v} {ts / 1000:.3f}\n")
+            for braces, series in by_name[name]:
+                f.writelines(
+                    f"{name}{braces} {_om_value(value)} {ts / 1000:.3f}\n"
+                    for ts, value in series
+                    if not is_stale(value)
+                )
         f.write("# EOF\n")
+
+
+def _om_value(value: float) -> str:
+    return "NaN" if math.isnan(value) else repr(value).replace("inf", "Inf")
 
 
 def read_samples_parquet(path: Path, start_unix: float) -> SampleSet:
