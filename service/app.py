@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from service.chaos import InjectedFault
 from service.clock import Clock, WallClock
@@ -42,18 +43,37 @@ def _without_telemetry() -> dict[str, Any]:
     return {}
 
 
+class PredictionApi(FastAPI):
+    """FastAPI, with ``MeasuredRequests`` in front of its whole stack rather than inside it: the
+    hot routes (``service/fastpath.py``) are answered there, without passing the error, telemetry
+    and body-limit middlewares Starlette and FastAPI wrap every request in (about 9 µs a request);
+    everything else goes through the stack as before, measured the same way."""
+
+    measured: MeasuredRequests | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if self.measured is None:
+            await self.stack(scope, receive, send)
+        else:
+            await self.measured(scope, receive, send)
+
+    async def stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
     model: LogisticModel | None = None,
     log_stream: TextIO | None = None,
-) -> FastAPI:
+) -> PredictionApi:
     settings = settings or Settings()
     clock = clock or WallClock()
     if model is None:
         model = load_model(Path(settings.model_path)) if settings.model_path else default_model(settings.model_version)
     state = build_state(settings, clock, model, log_stream)
-    app = FastAPI(title="HFT Factor Prediction API", version=model.version, **_without_telemetry())
+    app = PredictionApi(title="HFT Factor Prediction API", version=model.version, **_without_telemetry())
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(InjectedFault, _injected)
@@ -62,5 +82,5 @@ def create_app(
     # The hot routes skip FastAPI's per-request stack; the same endpoints stay declared above.
     lean = lean_table([*predict.router.routes, *features.router.routes, *feedback.router.routes])
     lean.update((k, v) for k, v in lean_table(probes.router.routes).items() if k == ("GET", "/metrics"))
-    app.add_middleware(MeasuredRequests, state=state, lean=lean, handlers=app.exception_handlers)
+    app.measured = MeasuredRequests(app.stack, state=state, lean=lean, handlers=app.exception_handlers)
     return app

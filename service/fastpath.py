@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 ExceptionHandler = Callable[[Request, Any], Awaitable[Response] | Response]
@@ -96,8 +96,9 @@ class LeanRoute:
             response = await self._respond(request)
         except Exception as exc:
             handler = _handler_for(handlers, exc)
-            if handler is None:
-                raise  # as FastAPI's stack would: the server error middleware answers 500
+            if handler is None:  # as Starlette's server error middleware does: a plain 500, then raise
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+                raise
             answer = handler(request, exc)
             response = await answer if isinstance(answer, Awaitable) else answer
         await response(scope, receive, send)

@@ -74,8 +74,7 @@ async def predict(body: PredictRequest, request: Request) -> Response:
         svc.metrics.feedback_expired.inc(expired)
     client = request.headers.get("x-client", "default")
     svc.metrics.child(svc.metrics.predictions, client if client in svc.settings.clients else "other", p.direction).inc()
-    # Built from values this handler made (types known), so not validated again: model_construct.
-    answer = PredictResponse.model_construct(
+    answer = PredictResponse(
         prediction_id=prediction_id,
         symbol=body.symbol,
         direction=p.direction,

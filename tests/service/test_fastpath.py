@@ -54,11 +54,8 @@ def _services() -> tuple[AsgiTransport, AsgiTransport]:
         return create_app(Settings(sim_clock=True, chaos_seed=1), SimulatedClock(T0))
 
     lean, routed = make(), make()
-    asyncio.run(AsgiTransport(routed).exchange("GET", "/health", [], None))  # builds the middleware stack
-    layer = routed.middleware_stack
-    while not isinstance(layer, MeasuredRequests):
-        layer = layer.app
-    layer.lean.clear()
+    assert isinstance(routed.measured, MeasuredRequests)
+    routed.measured.lean.clear()
     return AsgiTransport(lean), AsgiTransport(routed)
 
 
@@ -93,3 +90,35 @@ def test_a_route_the_lean_path_cannot_serve_is_refused() -> None:
 
     with pytest.raises(LeanRouteError, match="/with-header"):
         LeanRoute.of(router.routes[0])  # type: ignore[arg-type]
+
+
+class _Broken:
+    version = "broken"
+
+    def predict(self, features: object) -> object:
+        raise RuntimeError("a bug in the model")
+
+    def imputation(self, feature: str) -> float:
+        return 0.0
+
+
+def test_an_unexpected_error_is_a_counted_500_both_ways() -> None:
+    lean, routed = _services()
+    for transport in (lean, routed):
+        asyncio.run(_send(transport, 0, CASES[0]))  # features, so /predict reaches the model
+        transport.app.state.service.model = _Broken()  # type: ignore[attr-defined]
+        sent: list[dict[str, Any]] = []
+
+        async def capture(message: dict[str, Any], sent: list[dict[str, Any]] = sent) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b'{"symbol": "AAPL"}', "more_body": False}
+
+        headers = [(b"x-sim-time", repr(T0 + 1).encode()), (b"content-type", b"application/json")]
+        scope = {"type": "http", "method": "POST", "path": "/predict", "headers": headers, "query_string": b""}
+        with pytest.raises(RuntimeError, match="a bug in the model"):
+            asyncio.run(transport.app(scope, receive, capture))  # type: ignore[arg-type]
+        assert sent[0]["status"] == 500 and sent[1]["body"] == b"Internal Server Error"
+        scrape = asyncio.run(_send(transport, 2, ("GET", "/metrics", None, None)))
+        assert 'route="/predict",status="500"} 1.0' in scrape.text
