@@ -7,7 +7,8 @@ every stored sample (labels, millisecond timestamp, the value's exact bits — s
 included), one of every alert instance and every pending/firing row of ``states.csv``.
 
 They are computed from the run folder's files, not from objects in memory, so a digest taken
-by one version of alertdrill can be compared with one taken by another.
+by one version of alertdrill can be compared with one taken by another. Alert values are
+compared to 12 significant digits, since Prometheus itself is not bit-for-bit repeatable there.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def samples_digest(path: Path) -> tuple[str, int]:
 
 
 def timeline_digest(folder: Path) -> tuple[str, int]:
-    """SHA-256 over the alert instances of ``verdict.json`` and the rows of ``states.csv``."""
+    """SHA-256 over the alert instances of ``verdict.json`` and the rows of ``states.csv``
+    (values rounded, see ``_value``)."""
     verdict = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
     alerts = sorted(
         (
@@ -70,11 +72,22 @@ def timeline_digest(folder: Path) -> tuple[str, int]:
         for a in verdict["alerts"]
     )
     with (folder / "states.csv").open(newline="", encoding="utf-8") as f:
-        states = [tuple(row) for row in csv.reader(f)]
+        rows = list(csv.reader(f))
+    states = [(*row[:-1], _value(row[-1])) for row in rows[1:]]
     h = hashlib.sha256()
     h.update(json.dumps(alerts).encode())
     h.update(json.dumps(states).encode())
     return h.hexdigest(), len(alerts)
+
+
+def _value(text: str) -> str:
+    """An alert expression's value to 12 significant digits: Prometheus adds the series of an
+    aggregation in map order, so the same samples can give values an ulp apart from one
+    evaluation to the next (seen: 0.07883389717724025 and ...026 for the same run)."""
+    try:
+        return f"{float(text):.12g}"
+    except ValueError:
+        return text
 
 
 def run_digest(folder: Path) -> RunDigest:

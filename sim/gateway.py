@@ -10,7 +10,7 @@ and a run is reproducible from its seed.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ _JSON = (b"content-type", b"application/json")
 
 @dataclass
 class _Exchange:
-    event: simpy.Event
+    answer: Callable[[Reply], object]  # an event's succeed, or a caller's callback
     method: str
     path: str
     headers: Headers
@@ -50,8 +50,15 @@ class ServiceGateway:
     def now_unix(self) -> float:
         return self.start_unix + self.env.now
 
-    def request(
+    def request(self, method: str, path: str, **kwargs: Any) -> simpy.Event:
+        """Queue one exchange; the returned event succeeds with its ``Reply`` (see ``call``)."""
+        event = self.env.event()
+        self.call(event.succeed, method, path, **kwargs)
+        return event
+
+    def call(
         self,
+        answer: Callable[[Reply], object],
         method: str,
         path: str,
         *,
@@ -62,8 +69,10 @@ class ServiceGateway:
         arrived: float | None = None,
         admin: bool = False,
         headers: Sequence[tuple[bytes, bytes]] = (),
-    ) -> simpy.Event:
-        """Queue one exchange; the returned event succeeds with its ``Reply``.
+    ) -> None:
+        """Queue one exchange; ``answer`` gets its ``Reply`` once it is sent, when the driver
+        flushes the queue before simulated time moves (a callback for a caller that is not a
+        process: no event per reply).
 
         The body is ``json`` (encoded when sent) or ``content``, JSON already encoded (a body a
         client sends again and again is encoded once). ``arrived`` (simulated seconds) is when
@@ -83,9 +92,7 @@ class ServiceGateway:
             content = _json.dumps(json).encode()
         if content is not None:
             sent.append(_JSON)
-        event = self.env.event()
-        self._queue.append(_Exchange(event, method, path, sent, content))
-        return event
+        self._queue.append(_Exchange(answer, method, path, sent, content))
 
     @property
     def pending(self) -> bool:
@@ -96,7 +103,7 @@ class ServiceGateway:
         while self._queue:
             batch, self._queue = self._queue, []
             for ex in batch:
-                ex.event.succeed(await self._send(ex))
+                ex.answer(await self._send(ex))
 
     def crash(self) -> None:
         """The service process is gone: every exchange fails as a refused connection would."""

@@ -90,15 +90,16 @@ def at(env: simpy.Environment, t: float) -> simpy.Timeout:
 
 @dataclass
 class _Call:
-    """One request, from arrival to the reply's last byte, as callbacks on SimPy events.
+    """One request, from arrival to the reply's last byte, as callbacks.
 
-    A process per request would cost two more events each (its start and its end) and a
-    generator resumed at every step; at tens of thousands of requests per simulated hour that
-    is a large share of a run. The steps, and so the order of everything observable, are a
-    process' ``with cores.request(): ...; yield reply; yield timeout(work)``: wait for a core,
-    send the request stamped with the queueing and the modelled work, hold the core for the
-    work, then release it and hand the prediction to the desk. ``up`` is the direction the
-    market will take over the prediction's horizon.
+    A process per request would cost four more events each (its start and end, the core's
+    grant, the reply) and a generator resumed at every step; at tens of thousands of requests
+    per simulated hour that was a large share of a run. The steps, and so the order of
+    everything observable, are a process' ``with cores.request(): ...; yield reply; yield
+    timeout(work)``: wait for a core, send the request stamped with the queueing and the
+    modelled work, hold the core for the work, then release it and hand the prediction to the
+    desk. Only the work is a SimPy event. ``up`` is the direction the market will take over
+    the prediction's horizon.
     """
 
     env: simpy.Environment
@@ -111,17 +112,16 @@ class _Call:
     result: SimResult
     arrived: float = 0.0
     work: float = 0.0
-    core: simpy.Event | None = None
     reply: Reply | None = None
 
     def start(self) -> None:
         self.arrived = self.env.now
-        self.core = self.server.cores.request()
-        self.core.callbacks.append(self._served)
+        self.server.cores.acquire(self._served)
 
-    def _served(self, _: simpy.Event) -> None:
+    def _served(self) -> None:
         self.work = work = self.server.service_time()
-        event = self.gateway.request(
+        self.gateway.call(
+            self._answered,
             "POST",
             "/predict",
             content=self.body,
@@ -130,15 +130,14 @@ class _Call:
             arrived=self.arrived,
             headers=self.headers,
         )
-        event.callbacks.append(self._answered)
 
-    def _answered(self, event: simpy.Event) -> None:
-        self.reply = event.value
+    def _answered(self, reply: Reply) -> None:
+        self.reply = reply
         self.env.timeout(self.work).callbacks.append(self._done)
 
     def _done(self, _: simpy.Event) -> None:
-        assert self.core is not None and self.reply is not None
-        self.server.cores.release(self.core)  # type: ignore[arg-type]
+        assert self.reply is not None
+        self.server.cores.release()
         self.result.responses[self.reply.label] += 1
         prediction_id = _prediction_id(self.reply)
         if prediction_id is not None:
