@@ -19,7 +19,6 @@ data scores 1 there too.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,23 +84,47 @@ def ks_distance(values: FloatArray, reference: tuple[float, ...]) -> float:
     return float(max(above.max(), below.max(), 0.0))
 
 
-@dataclass
 class _Recent:
-    """One feature's recent values and their arrival times, oldest first (two deques: a value
-    is read into numpy without unpacking a tuple per value at every scrape)."""
+    """One feature's recent values and their arrival times, oldest first, in numpy buffers: the
+    live values are one slice, handed to the KS computation at every scrape without a copy.
+    Old values leave by moving the start; the buffer is compacted (or grown) when it fills.
+    At most ``MAX_VALUES`` are kept, the oldest dropped first, as a bounded deque would."""
 
-    times: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_VALUES))
-    values: deque[float] = field(default_factory=lambda: deque(maxlen=MAX_VALUES))
+    def __init__(self, capacity: int = 4096) -> None:
+        self.times = np.empty(capacity, dtype=np.float64)
+        self.values = np.empty(capacity, dtype=np.float64)
+        self.start = self.end = 0
+
+    def __len__(self) -> int:
+        return self.end - self.start
 
     def add(self, now: float, value: float) -> None:
-        self.times.append(now)
-        self.values.append(value)
+        if self.end == len(self.values):
+            self._make_room()
+        self.times[self.end] = now
+        self.values[self.end] = value
+        self.end += 1
+        if self.end - self.start > MAX_VALUES:
+            self.start += 1
 
     def trim(self, since: float) -> None:
-        times, values = self.times, self.values
-        while times and times[0] < since:
-            times.popleft()
-            values.popleft()
+        times, start, end = self.times, self.start, self.end
+        while start < end and times[start] < since:
+            start += 1
+        self.start = start
+
+    def live(self) -> FloatArray:
+        """The values now in the window (a view: valid until the next ``add``)."""
+        return self.values[self.start : self.end]
+
+    def _make_room(self) -> None:
+        live = self.end - self.start
+        capacity = len(self.values)
+        if live * 2 > capacity:  # mostly live: grow (a full window of MAX_VALUES fits in twice that)
+            capacity *= 2
+        times, values = np.empty(capacity, dtype=np.float64), np.empty(capacity, dtype=np.float64)
+        times[:live], values[:live] = self.times[self.start : self.end], self.values[self.start : self.end]
+        self.times, self.values, self.start, self.end = times, values, 0, live
 
 
 @dataclass
@@ -122,7 +145,7 @@ class DriftWindow:
     def recent(self, feature: str, now: float) -> FloatArray:
         recent = self.values[feature]
         recent.trim(now - self.window)
-        return np.fromiter(recent.values, dtype=np.float64, count=len(recent.values))
+        return recent.live()
 
     def scores(
         self, now: float, reference: tuple[tuple[float, ...], ...] | None, min_values: int

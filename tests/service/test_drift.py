@@ -62,7 +62,7 @@ def test_the_window_keeps_values_by_arrival_time_and_skips_nulls() -> None:
     assert list(window.recent("spread", 700.0)) == [2.0]  # the first is more than 600 s old
     assert len(window.recent("volatility", 700.0)) == 0
     window.add(1200.0, {"spread": 0.0})  # trimmed on write too
-    assert len(window.values["spread"].values) == 1
+    assert len(window.values["spread"]) == 1
     reference = (normal_reference(),) * len(FEATURES)
     scores = window.scores(1200.0, reference, min_values=1)
     assert list(scores) == ["spread"] and scores["spread"][1] == 1
@@ -154,3 +154,35 @@ def test_counts_below_are_searchsorted_from_the_other_end() -> None:
     x = np.sort(np.concatenate([rng.normal(size=3000), np.zeros(40), q[:10], [-50.0, 50.0]]))
     for side in ("left", "right"):
         assert np.array_equal(_counts_below(x, q, side), np.searchsorted(q, x, side=side))  # type: ignore[call-overload]
+
+
+def test_the_window_keeps_what_a_bounded_deque_would() -> None:
+    """Values in, old ones out by time and by count, across compactions and growth."""
+    from collections import deque
+
+    from service import drift
+
+    window, reference = drift._Recent(capacity=8), deque(maxlen=drift.MAX_VALUES)
+    rng = np.random.default_rng(3)
+    now = 0.0
+    for _ in range(5000):
+        now += float(rng.exponential(0.2))
+        value = float(rng.normal())
+        window.add(now, value)
+        reference.append((now, value))
+        since = now - 30.0
+        window.trim(since)
+        while reference and reference[0][0] < since:
+            reference.popleft()
+        assert len(window) == len(reference)
+    assert list(window.live()) == [v for _, v in reference]
+
+
+def test_the_window_drops_the_oldest_beyond_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import drift
+
+    monkeypatch.setattr(drift, "MAX_VALUES", 10)
+    window = drift._Recent(capacity=4)
+    for i in range(25):
+        window.add(float(i), float(i))
+    assert list(window.live()) == [float(i) for i in range(15, 25)]
