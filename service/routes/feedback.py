@@ -7,6 +7,8 @@ reported or older than the TTL is unmatched.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from fastapi import APIRouter, Request, Response
 
 from service.outcomes import confidence_bin
@@ -21,6 +23,7 @@ async def feedback(batch: FeedbackBatch, request: Request) -> Response:
     svc = service(request)
     now = request_clock(request).now()
     m = svc.metrics
+    counts: Counter[tuple[str, str]] = Counter()
     matched = expired = 0
     for report in batch.outcomes:
         pending, dropped = svc.pending.take(report.prediction_id, now)
@@ -29,12 +32,17 @@ async def feedback(batch: FeedbackBatch, request: Request) -> Response:
             continue
         matched += 1
         correct = pending.direction == report.outcome
-        m.child(m.outcomes, "correct" if correct else "incorrect").inc()
         b = confidence_bin(pending.confidence)
-        m.child(m.calibration_predictions, b).inc()
-        m.child(m.calibration_confidence, b).inc(pending.confidence)
+        counts["outcome", "correct" if correct else "incorrect"] += 1
+        counts["bin", b] += 1
         if correct:
-            m.child(m.calibration_correct, b).inc()
+            counts["correct", b] += 1
+        # A float sum: added one by one, in order, as the counter always has been.
+        m.child(m.calibration_confidence, b).inc(pending.confidence)
+    # Whole counts, summed per batch first (exact in a float counter).
+    families = {"outcome": m.outcomes, "bin": m.calibration_predictions, "correct": m.calibration_correct}
+    for (family, label), n in counts.items():
+        m.child(families[family], label).inc(n)
     unmatched = len(batch.outcomes) - matched
     m.child(m.feedback, "matched").inc(matched)
     m.child(m.feedback, "unmatched").inc(unmatched)
