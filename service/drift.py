@@ -99,13 +99,17 @@ class _Recent:
         return self.end - self.start
 
     def add(self, now: float, value: float) -> None:
-        if self.end == len(self.values):
-            self._make_room()
-        self.times[self.end] = now
-        self.values[self.end] = value
-        self.end += 1
-        if self.end - self.start > MAX_VALUES:
-            self.start += 1
+        self.extend(now, [value])
+
+    def extend(self, now: float, values: list[float]) -> None:
+        """Values that arrived at ``now``, in order; beyond ``MAX_VALUES`` the oldest go."""
+        k = len(values)
+        while self.end + k > len(self.values):
+            self._make_room(k)
+        self.times[self.end : self.end + k] = now
+        self.values[self.end : self.end + k] = values
+        self.end += k
+        self.start = max(self.start, self.end - MAX_VALUES)
 
     def trim(self, since: float) -> None:
         times, start, end = self.times, self.start, self.end
@@ -117,10 +121,10 @@ class _Recent:
         """The values now in the window (a view: valid until the next ``add``)."""
         return self.values[self.start : self.end]
 
-    def _make_room(self) -> None:
+    def _make_room(self, incoming: int) -> None:
         live = self.end - self.start
         capacity = len(self.values)
-        if live * 2 > capacity:  # mostly live: grow (a full window of MAX_VALUES fits in twice that)
+        while (live + incoming) * 2 > capacity:  # mostly live: grow (keeps compactions rare)
             capacity *= 2
         times, values = np.empty(capacity, dtype=np.float64), np.empty(capacity, dtype=np.float64)
         times[:live], values[:live] = self.times[self.start : self.end], self.values[self.start : self.end]
@@ -135,11 +139,16 @@ class DriftWindow:
     values: dict[str, _Recent] = field(default_factory=lambda: {f: _Recent() for f in FEATURES})
 
     def add(self, now: float, features: dict[str, float | None]) -> None:
+        self.add_rows(now, [features])
+
+    def add_rows(self, now: float, rows: list[dict[str, float | None]]) -> None:
+        """The non-null values of rows that arrived together at ``now``, feature by feature
+        (one numpy write per feature, not one per value)."""
         since = now - self.window
-        for name, value in features.items():
-            if value is not None:
-                recent = self.values[name]
-                recent.add(now, value)
+        for name, recent in self.values.items():
+            values = [v for row in rows if (v := row.get(name)) is not None]
+            if values:
+                recent.extend(now, values)
                 recent.trim(since)
 
     def recent(self, feature: str, now: float) -> FloatArray:

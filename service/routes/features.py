@@ -51,11 +51,13 @@ async def publish(batch: FeatureBatch, request: Request) -> Response:
 
 
 def _store(svc: ServiceState, rows: list[ValidRow], now: float) -> None:
+    new: list[dict[str, float | None]] = []
     for row in rows:
         current = svc.store.get(row.symbol)
         if current is None or row.timestamp > current.timestamp:  # a resent row is not new data
-            svc.monitors.drift.add(now, row.features)
+            new.append(row.features)
         svc.store.put(row.symbol, FeatureRow(row.timestamp, row.features))
+    svc.monitors.drift.add_rows(now, new)
     for symbol in {row.symbol for row in rows}:
         newest = svc.store.get(symbol)
         assert newest is not None  # just stored

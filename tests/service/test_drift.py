@@ -186,3 +186,21 @@ def test_the_window_drops_the_oldest_beyond_its_bound(monkeypatch: pytest.Monkey
     for i in range(25):
         window.add(float(i), float(i))
     assert list(window.live()) == [float(i) for i in range(15, 25)]
+
+
+def test_rows_added_together_leave_the_window_that_rows_added_one_by_one_do() -> None:
+    rng = np.random.default_rng(9)
+    together, one_by_one = DriftWindow(20.0), DriftWindow(20.0)
+    now = 0.0
+    for _ in range(400):
+        now += float(rng.exponential(1.0))
+        rows = [
+            {f: (None if rng.random() < 0.2 else float(rng.normal())) for f in FEATURES}
+            for _ in range(int(rng.integers(0, 7)))
+        ]
+        together.add_rows(now, rows)
+        for row in rows:
+            one_by_one.add(now, row)
+    for f in FEATURES:
+        assert list(together.recent(f, now)) == list(one_by_one.recent(f, now))
+        assert len(together.recent(f, now)) > 20
