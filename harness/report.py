@@ -9,19 +9,35 @@ from harness.run import RunResult
 
 
 class ProgressPrinter:
-    """A RunListener that prints phases and simulated progress to stderr."""
+    """A RunListener that prints phases and simulated progress to stderr.
+
+    On a terminal the simulated minutes count up on one line; elsewhere (CI logs, files) a line
+    every tenth of the run, so a day-long scenario logs ten lines, not three hundred.
+    """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
+        self._live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._next_tenth = 1
+        self._open_line = False
 
     def phase_started(self, phase: str) -> None:
         print(f"  {phase} ...", file=self.stream, flush=True)
 
     def phase_finished(self, phase: str, seconds: float) -> None:
+        if self._open_line:
+            print(file=self.stream)
+            self._open_line = False
         print(f"  {phase} done in {seconds:.2f}s", file=self.stream, flush=True)
 
     def simulated(self, now: float, total: float) -> None:
-        print(f"    simulated {now / 60:.0f} of {total / 60:.0f} min", file=self.stream, flush=True)
+        line = f"    simulated {now / 60:.0f} of {total / 60:.0f} min ({100 * now / total:.0f} %)"
+        if self._live:
+            print(f"\r{line}", end="", file=self.stream, flush=True)
+            self._open_line = True
+        elif now >= total * self._next_tenth / 10:
+            print(line, file=self.stream, flush=True)
+            self._next_tenth = int(10 * now // total) + 1
 
 
 def _t(value: float | None) -> str:
