@@ -70,16 +70,22 @@ def _count(svc: ServiceState, accepted: list[ValidRow], rejected: list[RejectedR
     m = svc.metrics
     m.child(m.feature_rows, "accepted").inc(len(accepted))
     m.child(m.feature_rows, "rejected").inc(len(rejected))
-    for (reason, field), n in Counter((r.reason, r.field) for r in rejected).items():
-        m.child(m.schema_violations, reason, field).inc(n)
-    for symbol, n in Counter(row.symbol for row in accepted).items():
-        m.child(m.feature_updates, symbol).inc(n)
+    if rejected:
+        for (reason, field), n in Counter((r.reason, r.field) for r in rejected).items():
+            m.child(m.schema_violations, reason, field).inc(n)
     if not accepted:
         return
-    nulls: Counter[str] = Counter()
+    per_symbol: dict[str, int] = {}
+    nulls: dict[str, int] = {}
     for row in accepted:
-        nulls.update(name for name, value in row.features.items() if value is None)
+        per_symbol[row.symbol] = per_symbol.get(row.symbol, 0) + 1
+        if None in row.features.values():
+            for name, value in row.features.items():
+                if value is None:
+                    nulls[name] = nulls.get(name, 0) + 1
+    for symbol, n in per_symbol.items():
+        m.child(m.feature_updates, symbol).inc(n)
     for name in FEATURES:  # a valid row has a value or a null for every feature
         m.child(m.feature_values, name).inc(len(accepted))
-        if nulls[name]:
+        if nulls.get(name):
             m.child(m.feature_nulls, name).inc(nulls[name])
