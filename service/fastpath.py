@@ -25,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -106,7 +106,10 @@ class LeanRoute:
     async def _respond(self, request: Request) -> Response:
         kwargs: dict[str, Any] = {self.request_param: request}
         if self.body is not None and self.body_param is not None:
-            raw = await request.body()
+            try:
+                raw = await _body(request)
+            except ClientDisconnect:  # what FastAPI answers when reading the body fails
+                raise HTTPException(400, "There was an error parsing the body") from None
             body, errors = _read_body(self.route, raw, _header(request.scope, b"content-type"))
             if errors:
                 raise RequestValidationError(errors)
@@ -115,6 +118,22 @@ class LeanRoute:
         if not isinstance(response, Response):
             raise LeanRouteError(f"route {self.route.path}: a lean endpoint returns a Response, not {type(response)}")
         return response
+
+
+async def _body(request: Request) -> bytes:
+    """The whole body, read from ASGI ``receive`` directly (Starlette's ``Request.body`` runs an
+    async generator per request) and left where ``Request.body`` looks, should the endpoint ask."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = body  # Starlette's cache of the body: Request.body() returns it from now on
+    return body
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -122,3 +122,36 @@ def test_an_unexpected_error_is_a_counted_500_both_ways() -> None:
         assert sent[0]["status"] == 500 and sent[1]["body"] == b"Internal Server Error"
         scrape = asyncio.run(_send(transport, 2, ("GET", "/metrics", None, None)))
         assert 'route="/predict",status="500"} 1.0' in scrape.text
+
+
+def _asgi(app: Any, path: str, messages: list[dict[str, Any]]) -> tuple[int, bytes]:
+    """``app`` given ``messages`` from receive, one by one; the status and body it sent."""
+    sent: list[dict[str, Any]] = []
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"x-sim-time", repr(T0 + 1).encode()), (b"content-type", b"application/json")]
+    scope = {"type": "http", "method": "POST", "path": path, "headers": headers, "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [  # a body in three chunks
+            {"type": "http.request", "body": b'{"outcomes": [{"prediction_id"', "more_body": True},
+            {"type": "http.request", "body": b': "p1", "outcome": "up"}', "more_body": True},
+            {"type": "http.request", "body": b"]}", "more_body": False},
+        ],
+        [{"type": "http.request", "body": b'{"outcomes": [', "more_body": True}],  # then the client is gone
+    ],
+)
+def test_a_body_in_chunks_or_cut_short_is_read_as_fastapi_reads_it(messages: list[dict[str, Any]]) -> None:
+    lean, routed = _services()
+    assert _asgi(lean.app, "/feedback", messages) == _asgi(routed.app, "/feedback", messages)
