@@ -16,6 +16,10 @@ SHIPPED = REPO / "config" / "model.json"
 SHIPPED_TRAINED_AT = 1_767_225_600.0  # 2026-01-01T00:00:00Z, as README's train command says
 
 
+# The tests of the trained artifact share it, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("trained_model")
+
+
 @pytest.fixture(scope="module")
 def trained() -> dict[str, object]:
     artifact, _ = train(seed=0, samples=100_000, regime="calm", trained_at=SHIPPED_TRAINED_AT)

@@ -1,24 +1,117 @@
+"""Runs of the shipped scenarios, shared by the tests that read them.
+
+A run of a shipped scenario takes seconds to a minute, so each runs once per test session
+(``shipped_run``) and every test that reads it shares that run. Under pytest-xdist each
+worker has its own session: the tests of one scenario carry ``xdist_group(<scenario>)``
+(``shipped()``, ``on_run(name)``) so that ``--dist loadgroup`` sends them all to the worker
+that runs it, once. The longest runs are handed out first (``tests/conftest.py``).
+"""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.run import RunResult, run_scenario
-from harness.scenario import load_scenario
+from harness.scenario import Scenario, load_scenario
+from harness.verdict import Verdict
 
 REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "scenarios"
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+LONG = sorted(p.stem for p in (SCENARIOS / "long").glob("*.yaml"))
+
+
+def on_run(name: str) -> pytest.MarkDecorator:
+    """The mark of a test that reads ``shipped_run(name)``: the xdist group of the run, named by the
+    scenario's path under scenarios/ without ``.yaml`` (``long/<name>`` for ``long_run(name)``)."""
+    return pytest.mark.xdist_group(name)
+
+
+def shipped(names: list[str] | None = None) -> list[Any]:
+    """Parameters, one per shipped scenario, each in its scenario's xdist group."""
+    return [pytest.param(name, marks=on_run(name)) for name in (SHIPPED if names is None else names)]
+
+
+def long_scenarios() -> list[Any]:
+    """Parameters, one per scenario of scenarios/long/, each in its xdist group ``long/<name>``."""
+    return [pytest.param(name, marks=on_run(f"long/{name}")) for name in LONG]
+
+
+def _groups(request: pytest.FixtureRequest) -> set[str]:
+    return {str(m.args[0] if m.args else m.kwargs.get("name")) for m in request.node.iter_markers("xdist_group")}
+
+
+def _check_group(request: pytest.FixtureRequest, group: str) -> None:
+    """A test that reads a run outside its group would make another worker run it again."""
+    if group not in _groups(request):
+        pytest.fail(
+            f"{request.node.nodeid} reads the run of {group!r} but is not in its xdist group: "
+            f"mark it @on_run({group!r}) (or use shipped() as its parameters)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
-def shipped_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Runs a scenario from scenarios/ once per test session, with its run folder."""
-    cache: dict[str, RunResult] = {}
+def _shipped_runs() -> dict[str, RunResult]:
+    return {}
+
+
+@pytest.fixture
+def shipped_run(  # type: ignore[no-untyped-def]
+    _shipped_runs: dict[str, RunResult], request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+):
+    """Runs a scenario from scenarios/ once per test session, with its run folder.
+
+    The test must be in the scenario's xdist group (``on_run(name)``, ``shipped()``)."""
 
     def get(name: str) -> RunResult:
-        if name not in cache:
-            scenario, base = load_scenario(REPO / "scenarios" / f"{name}.yaml")
-            cache[name] = run_scenario(scenario, base, out_dir=tmp_path_factory.mktemp(name))
-        return cache[name]
+        _check_group(request, name)
+        if name not in _shipped_runs:
+            scenario, base = load_scenario(SCENARIOS / f"{name}.yaml")
+            _shipped_runs[name] = run_scenario(scenario, base, out_dir=tmp_path_factory.mktemp(name))
+        return _shipped_runs[name]
+
+    return get
+
+
+@dataclass(frozen=True)
+class LongRun:
+    """What the tests of a long scenario read: its verdict and its run folder (not the run, a day of scrapes)."""
+
+    scenario: Scenario
+    seed: int
+    verdict: Verdict
+    out_dir: Path
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.passed
+
+
+@pytest.fixture(scope="session")
+def _long_runs() -> dict[str, LongRun]:
+    return {}
+
+
+@pytest.fixture
+def long_run(  # type: ignore[no-untyped-def]
+    _long_runs: dict[str, LongRun], request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+):
+    """Runs a scenario from scenarios/long/ once per test session, with its run folder.
+
+    The test must be in the xdist group ``long/<name>`` (``on_run(f"long/{name}")``)."""
+
+    def get(name: str) -> LongRun:
+        _check_group(request, f"long/{name}")
+        if name not in _long_runs:
+            scenario, base = load_scenario(SCENARIOS / "long" / f"{name}.yaml")
+            out_dir = tmp_path_factory.mktemp(f"long-{name}")
+            result = run_scenario(scenario, base, out_dir=out_dir)
+            _long_runs[name] = LongRun(result.scenario, result.seed, result.verdict, out_dir)
+        return _long_runs[name]
 
     return get

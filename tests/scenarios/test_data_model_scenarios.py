@@ -9,11 +9,13 @@ import pytest
 
 from harness.run import run_scenario
 from harness.scenario import parse_scenario
+from tests.scenarios.conftest import on_run
 
 pytestmark = pytest.mark.prometheus
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
+@on_run("feed_outage")
 def test_a_feed_outage_makes_every_symbol_stale_then_pages(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("feed_outage")
     (fault,) = result.sim.faults
@@ -28,6 +30,7 @@ def test_a_feed_outage_makes_every_symbol_stale_then_pages(shipped_run) -> None:
     assert result.sim.feed_responses["outage"] == 360
 
 
+@on_run("regime_change")
 def test_a_regime_change_drops_accuracy_and_shows_as_drift(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("regime_change")
     (fault,) = result.sim.faults

@@ -38,6 +38,10 @@ def same_record(a: RunResult, b: RunResult) -> None:
     ]
 
 
+# The tests that compare with the in-process run share it, on one xdist worker.
+SHARES_IN_PROCESS_SPIKE = pytest.mark.xdist_group("out_of_process_short_spike")
+
+
 @pytest.fixture(scope="module")
 def in_process_spike(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     return run(DATA / "short_spike.yaml", tmp_path_factory.mktemp("inproc"))
@@ -56,6 +60,7 @@ def served() -> Iterator[tuple[str, str]]:
         stop(process)
 
 
+@SHARES_IN_PROCESS_SPIKE
 def test_service_url_gives_the_in_process_record(
     served: tuple[str, str], in_process_spike: RunResult, tmp_path: Path
 ) -> None:
@@ -65,6 +70,7 @@ def test_service_url_gives_the_in_process_record(
     same_record(result, in_process_spike)
 
 
+@SHARES_IN_PROCESS_SPIKE
 def test_spawned_service_gives_the_in_process_record(in_process_spike: RunResult, tmp_path: Path) -> None:
     result = run(DATA / "short_spike.yaml", tmp_path, service="spawn")
     same_record(result, in_process_spike)

@@ -8,6 +8,7 @@ import pytest
 
 from harness.run import run_scenario
 from harness.scenario import load_scenario
+from tests.scenarios.conftest import long_scenarios
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 
@@ -22,14 +23,10 @@ def test_scenario_holds_for_seed(path: Path, seed: int) -> None:
     assert result.passed, [e for e in result.verdict.expectations if not e.passed]
 
 
-LONG = sorted((Path(__file__).resolve().parents[2] / "scenarios" / "long").glob("*.yaml"))
-
-
 @pytest.mark.slow
 @pytest.mark.prometheus
-@pytest.mark.parametrize("path", LONG, ids=lambda p: p.stem)
-def test_long_scenario_holds(path: Path) -> None:
+@pytest.mark.parametrize("name", long_scenarios())
+def test_long_scenario_holds(long_run, name: str) -> None:  # type: ignore[no-untyped-def]
     """A trading day with the intraday profile, and SLO alerts whose windows need a day of history."""
-    scenario, base = load_scenario(path)
-    result = run_scenario(scenario, base)
+    result = long_run(name)  # shared with its digest test
     assert result.passed, [e for e in result.verdict.expectations if not e.passed]

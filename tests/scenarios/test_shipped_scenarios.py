@@ -7,13 +7,15 @@ only the verdict, so a bug in the verdict code cannot make these pass.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+
+from tests.scenarios.conftest import on_run, shipped
 
 pytestmark = pytest.mark.prometheus
 
 
+@on_run("latency_spike")
 def test_latency_spike_fires_high_latency_in_its_window_and_resolves(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("latency_spike")
     (fault,) = result.sim.faults
@@ -25,6 +27,7 @@ def test_latency_spike_fires_high_latency_in_its_window_and_resolves(shipped_run
     assert result.passed, result.verdict
 
 
+@on_run("error_burst")
 def test_error_burst_fires_high_error_rate_only(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("error_burst")
     (fault,) = result.sim.faults
@@ -36,6 +39,7 @@ def test_error_burst_fires_high_error_rate_only(shipped_run) -> None:  # type: i
     assert result.passed, result.verdict
 
 
+@on_run("steady_state")
 def test_steady_state_fires_nothing(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("steady_state")
     assert [a for a in result.alerts if a.fired_at is not None] == []
@@ -43,6 +47,7 @@ def test_steady_state_fires_nothing(shipped_run) -> None:  # type: ignore[no-unt
     assert result.passed
 
 
+@on_run("latency_spike")
 def test_run_folder_holds_the_record(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("latency_spike")
     folder = result.out_dir
@@ -70,10 +75,7 @@ def test_run_folder_holds_the_record(shipped_run) -> None:  # type: ignore[no-un
     assert (folder / "samples.om").read_text().endswith("# EOF\n")
 
 
-SHIPPED = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", shipped())
 def test_every_shipped_scenario_holds(shipped_run, name: str) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run(name)
     failed = [e for e in result.verdict.expectations if not e.passed]
@@ -87,7 +89,7 @@ def test_every_shipped_scenario_holds(shipped_run, name: str) -> None:  # type: 
             assert spec.fires_within[0] <= e.instance.fired_at - fault.start <= spec.fires_within[1]
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", shipped())
 def test_promtool_agrees_with_the_run(shipped_run, name: str) -> None:  # type: ignore[no-untyped-def]
     from harness.crosscheck import crosscheck_run_folder
 
@@ -95,6 +97,7 @@ def test_promtool_agrees_with_the_run(shipped_run, name: str) -> None:  # type: 
     assert check.passed, check.output
 
 
+@on_run("service_crash")
 def test_crash_restarts_the_service_with_fresh_counters(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("service_crash")
     (fault,) = result.sim.faults
@@ -117,6 +120,7 @@ def test_crash_restarts_the_service_with_fresh_counters(shipped_run) -> None:  #
     assert predictions(after.body) < 50  # the restarted process counts from zero
 
 
+@on_run("latency_flap")
 def test_flapping_fault_goes_pending_but_never_fires(shipped_run) -> None:  # type: ignore[no-untyped-def]
     result = shipped_run("latency_flap")
     pending = [a for a in result.alerts if a.alertname == "HighLatency"]
