@@ -204,3 +204,16 @@ def test_rows_added_together_leave_the_window_that_rows_added_one_by_one_do() ->
     for f in FEATURES:
         assert list(together.recent(f, now)) == list(one_by_one.recent(f, now))
         assert len(together.recent(f, now)) > 20
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_distances_computed_together_are_the_ones_computed_alone(seed: int) -> None:
+    from service.drift import ks_distances
+
+    rng = np.random.default_rng(seed)
+    tied = tuple(sorted([0.0] * 30 + list(rng.normal(size=71))))
+    smooth = tuple(np.quantile(rng.normal(size=5000), np.linspace(0, 1, 101)))
+    references = [tied, smooth, smooth, tied, smooth]
+    samples = [np.concatenate([rng.normal(0.3, 1.2, size=n), np.zeros(5)]) for n in (995, 995, 995, 1495, 295)]
+    together = ks_distances(samples, references)
+    assert together == [ks_distance(s, r) for s, r in zip(samples, references, strict=True)]
