@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -297,7 +298,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="drive a service started with `alertdrill serve --sim-clock` (fresh, same --chaos-seed)",
     )
-    run.add_argument("--admin-token", help="the admin token of the service at --service-url")
+    run.add_argument(
+        "--admin-token",
+        default=os.environ.get("ALERTDRILL_ADMIN_TOKEN"),
+        help="the admin token of the service at --service-url (default: $ALERTDRILL_ADMIN_TOKEN)",
+    )
     run.set_defaults(func=_cmd_run)
 
     suite = sub.add_parser("suite", help="run every scenario in a folder (for each of several seeds) and summarise")
@@ -372,7 +377,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--sim-clock", action="store_true", help="honour X-Sim-Time (driven by a simulator)")
-    serve.add_argument("--admin-token", help="enable the admin/chaos API with this bearer token")
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("ALERTDRILL_ADMIN_TOKEN"),
+        help="enable the admin/chaos API with this bearer token (default: $ALERTDRILL_ADMIN_TOKEN; "
+        "prefer the variable: a command line is visible to every user in ps)",
+    )
     serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker")
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
     serve.add_argument("--log-level", default="info", help="uvicorn's own log level")

@@ -10,6 +10,7 @@ verdicts cannot match the in-process ones.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import subprocess
 import sys
@@ -72,9 +73,19 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
     yield Target(base, admin_token, lambda: _loopback_transport(base), None)
 
 
+ADMIN_TOKEN_ENV = "ALERTDRILL_ADMIN_TOKEN"
+
+
+def serve_environment(token: str) -> dict[str, str]:
+    """The child's environment with the admin token in it: never on its command line, which
+    every user of the machine can read in ``ps``."""
+    return {**os.environ, ADMIN_TOKEN_ENV: token}
+
+
 def serve_command(
-    port: int, token: str, seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None
+    port: int, seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None
 ) -> list[str]:
+    """``alertdrill serve`` as the run needs it; the admin token goes in ``serve_environment``."""
     return [
         sys.executable,
         "-m",
@@ -83,8 +94,6 @@ def serve_command(
         "--sim-clock",
         "--port",
         str(port),
-        "--admin-token",
-        token,
         "--chaos-seed",
         str(seed),
         "--cpu-cores",
@@ -121,7 +130,8 @@ def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: f
             stop(process)
         current.clear()
         process = subprocess.Popen(
-            serve_command(port, token, seed, workers, model, scale_out_rps),
+            serve_command(port, seed, workers, model, scale_out_rps),
+            env=serve_environment(token),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -18,7 +18,7 @@ from harness.ports import free_port
 from harness.processes import stop
 from harness.run import RunResult, run_scenario
 from harness.scenario import load_scenario
-from harness.targets import serve_command, wait_ready
+from harness.targets import serve_command, serve_environment, wait_ready
 
 pytestmark = pytest.mark.prometheus
 DATA = Path(__file__).parent / "data"
@@ -50,8 +50,9 @@ def in_process_spike(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
 @pytest.fixture
 def served() -> Iterator[tuple[str, str]]:
     port, token = free_port(), "token-for-test"
-    cmd = serve_command(port, token, seed=3, workers=2, model=REPO / "config" / "model.json")
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = serve_command(port, seed=3, workers=2, model=REPO / "config" / "model.json")
+    assert token not in cmd  # a secret is never on a command line
+    process = subprocess.Popen(cmd, env=serve_environment(token), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process)
