@@ -95,25 +95,6 @@ def _fast_line(line: str) -> tuple[str, dict[str, str], str] | None:
     return name, labels, value
 
 
-def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
-    """The samples of a text-format body, or None where a line needs the full parser (escapes,
-    timestamps, anything unexpected). Exact for what it accepts: ``tests/harness/test_samples.py``
-    compares it with prometheus_client's parser."""
-    out = []
-    for line in body.splitlines():
-        if not line or line[0] == "#":
-            continue
-        parsed = _fast_line(line)
-        if parsed is None:
-            return None
-        name, labels, value = parsed
-        try:
-            out.append((name, labels, float(value)))
-        except ValueError:
-            return None
-    return out
-
-
 def _full_samples(body: str) -> list[tuple[str, dict[str, str], float]]:
     return [(s.name, s.labels, float(s.value)) for f in text_string_to_metric_families(body) for s in f.samples]
 

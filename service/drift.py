@@ -63,43 +63,27 @@ def _counts_below(x: FloatArray, quantiles: FloatArray, side: str) -> npt.NDArra
 
 
 def ks_distance(values: FloatArray, reference: tuple[float, ...]) -> float:
-    """sup |F_n - G| between a sample's empirical CDF F_n and the reference CDF G.
+    """sup |F_n - G| between a sample's empirical CDF F_n and the reference CDF G (see ``ks_distances``)."""
+    return ks_distances([values], [reference])[0]
+
+
+def ks_distances(samples: Sequence[FloatArray], references: Sequence[tuple[float, ...]]) -> list[float]:
+    """sup |F_n - G| of each sample to its reference.
 
     F_n steps at each sorted value x_(i) from (i-1)/n to i/n and G is non-decreasing, so the
     supremum is at a sample value: i/n - G(x_(i)) above, or G(x_(i)-) - (i-1)/n below.
     G(x-) differs from G(x) only where x is one of the quantiles; elsewhere the same numbers
-    are reused rather than computed twice (this runs for every factor at every scrape).
+    are reused rather than computed twice. Samples of one length are computed together, one
+    numpy call per step for all of them: at every scrape eight factors of a few thousand values
+    each, where the calls' own cost was most of the time.
     """
-    x = np.sort(np.asarray(values, dtype=np.float64))
-    n = len(x)
-    if n == 0:
-        raise ValueError("the KS distance of an empty sample is undefined")
-    q = np.asarray(reference, dtype=np.float64)
-    j_right, j_left = _counts_below(x, q, "right"), _counts_below(x, q, "left")
-    at = _cdf_at(x, q, j_right)
-    tied = j_left != j_right
-    before = at
-    if tied.any():
-        before = at.copy()
-        before[tied] = _cdf_at(x[tied], q, j_left[tied])
-    above = np.arange(1, n + 1) / n - at
-    below = before - np.arange(0, n) / n
-    return float(max(above.max(), below.max(), 0.0))
-
-
-def ks_distances(samples: Sequence[FloatArray], references: Sequence[tuple[float, ...]]) -> list[float]:
-    """``ks_distance`` of each sample to its reference, bit for bit; samples of one length are
-    computed together, one numpy call per step for all of them (eight factors at every scrape:
-    the calls' own cost was most of the time at a few thousand values each)."""
     out = [0.0] * len(samples)
     by_length: dict[int, list[int]] = {}
     for i, sample in enumerate(samples):
         by_length.setdefault(len(sample), []).append(i)
     for n, rows in by_length.items():
-        if n == 0 or len(rows) == 1:
-            for i in rows:
-                out[i] = ks_distance(samples[i], references[i])
-            continue
+        if n == 0:
+            raise ValueError("the KS distance of an empty sample is undefined")
         x = np.sort(np.stack([np.asarray(samples[i], dtype=np.float64) for i in rows]), axis=1)
         q = np.asarray([references[i] for i in rows], dtype=np.float64)
         j_right = np.stack([_counts_below(x[r], q[r], "right") for r in range(len(rows))])

@@ -69,8 +69,7 @@ class LeanRoute:
     """One route of FastAPI's table, callable straight from ASGI."""
 
     route: APIRoute
-    body: type[BaseModel] | None
-    body_param: str | None
+    body_param: str | None  # the name the endpoint takes its body model by, if it takes one
     request_param: str
 
     @classmethod
@@ -84,8 +83,7 @@ class LeanRoute:
         model = body_param.field_info.annotation if body_param is not None else None
         if body_param is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise LeanRouteError(f"route {route.path}: its body must be one pydantic model")
-        body = model if isinstance(model, type) and issubclass(model, BaseModel) else None
-        return cls(route, body, body_param.name if body_param else None, dependant.request_param_name)
+        return cls(route, body_param.name if body_param else None, dependant.request_param_name)
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, handlers: Mapping[Any, ExceptionHandler]
@@ -105,7 +103,7 @@ class LeanRoute:
 
     async def _respond(self, request: Request) -> Response:
         kwargs: dict[str, Any] = {self.request_param: request}
-        if self.body is not None and self.body_param is not None:
+        if self.body_param is not None:
             try:
                 raw = await _body(request)
             except ClientDisconnect:  # what FastAPI answers when reading the body fails

@@ -74,7 +74,7 @@ class ServiceGateway:
         flushes the queue before simulated time moves (a callback for a caller that is not a
         process: no event per reply).
 
-        The body is ``json`` (encoded when sent) or ``content``, JSON already encoded (a body a
+        The body is ``json`` (encoded here) or ``content``, JSON already encoded (a body a
         client sends again and again is encoded once). ``arrived`` (simulated seconds) is when
         the request reached the server, if it then waited ``queue_time`` for a core before being
         handled now. ``headers`` are (lower-case name, value) pairs, as ASGI carries them.

@@ -76,9 +76,23 @@ def _normalised(samples: list[tuple[str, dict[str, str], float]]) -> list[tuple[
     return [(n, sorted(labels.items()), repr(v)) for n, labels, v in samples]
 
 
+def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
+    """Every sample line through the fast reader's line check, or None if it refuses one."""
+    from harness.samples import _fast_line
+
+    out = []
+    for line in body.splitlines():
+        if line and not line.startswith("#"):
+            parsed = _fast_line(line)
+            if parsed is None:
+                return None
+            out.append((parsed[0], parsed[1], float(parsed[2])))
+    return out
+
+
 def test_fast_exposition_parser_agrees_with_prometheus_client() -> None:
     from harness.exercise import scrape_exercised_service
-    from harness.samples import _fast_samples, _full_samples
+    from harness.samples import _full_samples
 
     body = scrape_exercised_service(REPO / "config" / "model.json")
     fast = _fast_samples(body)
@@ -87,7 +101,7 @@ def test_fast_exposition_parser_agrees_with_prometheus_client() -> None:
 
 
 def test_lines_the_fast_parser_cannot_read_fall_back_to_the_full_parser() -> None:
-    from harness.samples import _fast_samples, _full_samples, parse_exposition
+    from harness.samples import _full_samples, parse_exposition
 
     assert _fast_samples(TRICKY) is None  # escapes and a timestamp
     easy = "\n".join(line for line in TRICKY.splitlines() if "esc" not in line and "with_time" not in line)
