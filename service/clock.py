@@ -50,7 +50,9 @@ class Clock(Protocol):
 
     simulated: bool
 
-    def for_request(self, headers: Mapping[str, str]) -> RequestClock: ...
+    def for_request(self, headers: Mapping[bytes, bytes]) -> RequestClock:
+        """``headers``: the request's, as ASGI carries them (lower-case names, raw values)."""
+        ...
 
     def now(self) -> float:
         """The latest time this clock knows, for work outside a request."""
@@ -85,7 +87,7 @@ class WallClock:
     def now(self) -> float:
         return time.time()
 
-    def for_request(self, headers: Mapping[str, str]) -> RequestClock:
+    def for_request(self, headers: Mapping[bytes, bytes]) -> RequestClock:
         return LiveRequestClock()
 
 
@@ -111,18 +113,18 @@ class ModelledRequestClock:
         return self._now - self._start
 
 
-def _header_seconds(headers: Mapping[str, str], name: str, default: float | None) -> float:
-    raw = headers.get(name)
+def _header_seconds(headers: Mapping[bytes, bytes], name: str, default: float | None) -> float:
+    raw = headers.get(name.encode())
     if raw is None:
         if default is None:
             raise ClockHeaderError(f"header {name} is required when the service runs on a simulated clock")
         return default
     try:
-        value = float(raw)
+        value = float(raw)  # float() reads bytes as it reads str: no decoding on the hot path
     except ValueError:
-        raise ClockHeaderError(f"header {name}={raw!r} is not a number of seconds") from None
+        raise ClockHeaderError(f"header {name}={raw.decode('latin-1')!r} is not a number of seconds") from None
     if not math.isfinite(value) or value < 0:
-        raise ClockHeaderError(f"header {name}={raw!r} must be a finite number >= 0")
+        raise ClockHeaderError(f"header {name}={raw.decode('latin-1')!r} must be a finite number >= 0")
     return value
 
 
@@ -142,7 +144,7 @@ class SimulatedClock:
     def now(self) -> float:
         return self._latest
 
-    def for_request(self, headers: Mapping[str, str]) -> RequestClock:
+    def for_request(self, headers: Mapping[bytes, bytes]) -> RequestClock:
         start = _header_seconds(headers, SIM_TIME_HEADER, None)
         queued = _header_seconds(headers, SIM_QUEUE_TIME_HEADER, 0.0)
         work = _header_seconds(headers, SIM_SERVICE_TIME_HEADER, 0.0)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.clock import ClockHeaderError
@@ -22,7 +23,7 @@ from service.logs import log_request
 from service.state import ServiceState
 
 UNMATCHED_ROUTE = "unmatched"
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 # Liveness and readiness probes are not traffic: they are neither timed nor counted, and
 # answer without a simulated time (an orchestrator knows none).
 PROBES = frozenset({"/health", "/ready"})
@@ -48,10 +49,9 @@ class MeasuredRequests:
         self.state = state
         self._served = itertools.count(1)
 
-    def _request_id(self, headers: dict[str, str]) -> str:
-        given = headers.get("x-request-id", "")
-        if _REQUEST_ID.fullmatch(given):
-            return given
+    def _request_id(self, given: bytes | None) -> str:
+        if given is not None and _REQUEST_ID.fullmatch(given):
+            return given.decode()
         # Simulated runs must be reproducible, so their ids count; live ones must not collide.
         return f"{next(self._served):012x}" if self.clock.simulated else uuid.uuid4().hex
 
@@ -59,31 +59,39 @@ class MeasuredRequests:
         if scope["type"] != "http" or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = dict(scope["headers"])  # raw: the clock reads numbers from bytes, nothing is decoded
         try:
             request_clock = self.clock.for_request(headers)
         except ClockHeaderError as exc:
             await _send_json(send, 400, {"detail": str(exc)})
             self._count(scope, UNMATCHED_ROUTE, 400)
             return
-        request_id = self._request_id(headers)
+        request_id = self._request_id(headers.get(b"x-request-id"))
         state = scope.setdefault("state", {})
-        state["clock"], state["request_id"] = request_clock, request_id
+        state["clock"], state["request_id"], state["service"] = request_clock, request_id, self.state
+        tag = (b"x-request-id", request_id.encode())
         status = 500
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", []), tag]
             await send(message)
 
         lean = self.lean.get((scope["method"], scope["path"]))
         try:
-            if lean is not None:
-                await lean(scope, receive, send_with_status, self.handlers)
-            else:
+            if lean is None:
                 await self.app(scope, receive, send_with_status)
+            else:
+                try:
+                    response = await lean.response(scope, receive, self.handlers)
+                except Exception:  # as Starlette's server error middleware does: a plain 500, then raise
+                    await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_status)
+                    raise
+                status = response.status_code
+                response.raw_headers.append(tag)
+                await response(scope, receive, send)
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
             elapsed = request_clock.elapsed()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from service.feature_store import FeatureRow, FeatureStoreUnavailable
+from service.headers import scope_header
 from service.outcomes import Pending
 from service.schemas import PredictRequest, PredictResponse
 from service.state import FEATURE_STORE, ServiceState, request_clock, service
@@ -72,7 +73,8 @@ async def predict(body: PredictRequest, request: Request) -> Response:
     expired = svc.pending.add(prediction_id, Pending(p.direction, p.confidence, clock.now()))
     if expired:
         svc.metrics.feedback_expired.inc(expired)
-    client = request.headers.get("x-client", "default")
+    client = scope_header(request.scope, b"x-client")
+    client = "default" if client is None else client
     svc.metrics.child(svc.metrics.predictions, client if client in svc.settings.clients else "other", p.direction).inc()
     answer = PredictResponse(
         prediction_id=prediction_id,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import random
 from typing import Any
 
 import pytest
@@ -34,6 +36,11 @@ CASES: list[tuple[str, str, str | None, bytes | None]] = [
     ("POST", "/predict", JSON, b'{"symbol": "aapl"}'),
     ("POST", "/predict", JSON, b'{"symbol": "AAPL", "extra": 1}'),
     ("POST", "/predict", JSON, b'{"symbol": '),
+    ("POST", "/predict", JSON, b'{"symbol": ' + b"1" * 5000 + b"}"),  # past Python's int digit limit: not JSON's error
+    ("POST", "/predict", JSON, b'\xef\xbb\xbf{"symbol": "AAPL"}'),  # a byte order mark
+    ("POST", "/predict", JSON, '{"symbol": "AAPL"}'.encode("utf-16")),
+    ("POST", "/predict", JSON, b'{"symbol": "\\ud800"}'),  # a lone surrogate
+    ("POST", "/predict", JSON, b"[" * 100_000 + b"]" * 100_000),  # nested past the recursion limit
     ("POST", "/predict", JSON, b"[1, 2]"),
     ("POST", "/predict", JSON, b""),
     ("POST", "/predict", None, b'{"symbol": "AAPL"}'),
@@ -155,3 +162,47 @@ def _asgi(app: Any, path: str, messages: list[dict[str, Any]]) -> tuple[int, byt
 def test_a_body_in_chunks_or_cut_short_is_read_as_fastapi_reads_it(messages: list[dict[str, Any]]) -> None:
     lean, routed = _services()
     assert _asgi(lean.app, "/feedback", messages) == _asgi(routed.app, "/feedback", messages)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, NaN equal to NaN and -0.0 told from 0.0."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _outcome(parse: Any, raw: bytes) -> tuple[bool, Any]:
+    try:
+        return True, parse(raw)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def test_the_body_parser_accepts_and_reads_what_json_loads_does() -> None:
+    """``_loads`` (jiter, json.loads where jiter refuses) against ``json.loads`` on mangled bodies."""
+    from service.fastpath import _loads
+
+    rng = random.Random(3)
+    bases = [CASES[0][3], b'{"symbol": "AAPL", "features": {"x": 1e-7, "y": -2, "z": -0.0, "w": NaN}}']
+    alphabet = b'0123456789.eE+-,{}[]":\\ \tnulltrueNaInfy\x00\x1f\x7f\xc3\xef\xbb\xbf'
+    accepted = 0
+    for _ in range(20_000):
+        raw = bytearray(rng.choice(bases) or b"")
+        for _ in range(rng.randint(1, 3)):
+            at, op = rng.randrange(len(raw)), rng.random()
+            if op < 0.4:
+                raw[at] = rng.randrange(256)
+            elif op < 0.7:
+                del raw[at]
+            else:
+                raw.insert(at, rng.choice(alphabet))
+        ours, theirs = _outcome(_loads, bytes(raw)), _outcome(json.loads, bytes(raw))
+        assert ours[0] == theirs[0] and _same(ours[1], theirs[1]), bytes(raw)
+        accepted += ours[0]
+    assert 1_000 < accepted < 19_000  # both sides of the question were asked
