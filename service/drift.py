@@ -96,6 +96,17 @@ def _sorted_distance(x: FloatArray, q: FloatArray) -> float:
     return float(max(above.max(), below.max(), 0.0))
 
 
+def _without(ordered: FloatArray, gone: FloatArray) -> FloatArray | None:
+    """``ordered`` with one occurrence of each value of the sorted ``gone`` taken out; None if
+    some value is not there. A value that leaves k times takes the first k of its equals."""
+    if not len(gone):
+        return ordered
+    at = np.searchsorted(ordered, gone) + (np.arange(len(gone)) - np.searchsorted(gone, gone))
+    if at[-1] >= len(ordered) or not np.array_equal(ordered[at], gone):
+        return None
+    return np.delete(ordered, at)
+
+
 class _Recent:
     """One feature's recent values and their arrival times, oldest first, in numpy buffers: the
     live values are one slice, handed to the KS computation at every scrape without a copy.
@@ -106,6 +117,9 @@ class _Recent:
         self.times = np.empty(capacity, dtype=np.float64)
         self.values = np.empty(capacity, dtype=np.float64)
         self.start = self.end = 0
+        # The values of buffer positions [_sorted_from, _sorted_to), sorted: the last scrape's.
+        self._sorted = np.empty(0, dtype=np.float64)
+        self._sorted_from = self._sorted_to = 0
 
     def __len__(self) -> int:
         return self.end - self.start
@@ -133,6 +147,23 @@ class _Recent:
         """The values now in the window (a view: valid until the next ``add``)."""
         return self.values[self.start : self.end]
 
+    def sorted_live(self) -> FloatArray:
+        """``np.sort(self.live())``, updated from the last call's: between two scrapes a few
+        dozen values leave and arrive out of thousands, so those are taken out and put in where
+        they sort, rather than sorting everything again (what comes out is the same multiset,
+        sorted). Falls back to a full sort when much has changed."""
+        start, end = self.start, self.end
+        gone, new = self.values[self._sorted_from : start], self.values[self._sorted_to : end]
+        small = self._sorted_from <= start <= self._sorted_to <= end and 4 * (len(gone) + len(new)) <= end - start
+        kept = _without(self._sorted, np.sort(gone)) if small else None  # None also if not found (cannot be)
+        if kept is None:
+            ordered = np.sort(self.live())
+        else:
+            new = np.sort(new)
+            ordered = np.insert(kept, np.searchsorted(kept, new), new) if len(new) else kept
+        self._sorted, self._sorted_from, self._sorted_to = ordered, start, end
+        return ordered
+
     def _make_room(self, incoming: int) -> None:
         live = self.end - self.start
         capacity = len(self.values)
@@ -140,6 +171,10 @@ class _Recent:
             capacity *= 2
         times, values = np.empty(capacity, dtype=np.float64), np.empty(capacity, dtype=np.float64)
         times[:live], values[:live] = self.times[self.start : self.end], self.values[self.start : self.end]
+        if self._sorted_from == self.start:  # the sorted cache's positions move with the values
+            self._sorted_from, self._sorted_to = 0, self._sorted_to - self.start
+        else:  # values it holds are not kept: it is rebuilt at the next scrape
+            self._sorted, self._sorted_from, self._sorted_to = self._sorted[:0], 0, 0
         self.times, self.values, self.start, self.end = times, values, 0, live
 
 
@@ -174,7 +209,11 @@ class DriftWindow:
         """Score and number of values per feature with at least ``min_values``; none without a reference."""
         if reference is None:
             return {}
-        scored = [(i, name, self.recent(name, now)) for i, name in enumerate(FEATURES)]
-        scored = [(i, name, recent) for i, name, recent in scored if len(recent) >= min_values]
-        distances = ks_distances([recent for _, _, recent in scored], [reference[i] for i, _, _ in scored])
-        return {name: (1.0 - d, len(recent)) for (_, name, recent), d in zip(scored, distances, strict=True)}
+        out: dict[str, tuple[float, int]] = {}
+        for i, name in enumerate(FEATURES):
+            recent = self.values[name]
+            recent.trim(now - self.window)
+            if len(recent) >= min_values:
+                d = _sorted_distance(recent.sorted_live(), np.asarray(reference[i], dtype=np.float64))
+                out[name] = (1.0 - d, len(recent))
+        return out

@@ -209,3 +209,25 @@ def test_distances_computed_together_are_the_ones_computed_alone(seed: int) -> N
     samples = [np.concatenate([rng.normal(0.3, 1.2, size=n), np.zeros(5)]) for n in (995, 995, 995, 1495, 295)]
     together = ks_distances(samples, references)
     assert together == [ks_distance(s, r) for s, r in zip(samples, references, strict=True)]
+
+
+@pytest.mark.parametrize("bound", [50, 200_000])
+def test_the_sorted_window_is_the_window_sorted(monkeypatch: pytest.MonkeyPatch, bound: int) -> None:
+    """``sorted_live`` (updated from the last call's) against a fresh sort, at irregular scrapes,
+    with repeated values (rounded, ±0.0), bursts that force a full sort, growth, compaction and,
+    with a small bound, values dropped by count."""
+    from service import drift
+
+    monkeypatch.setattr(drift, "MAX_VALUES", bound)
+    window = drift._Recent(capacity=16)
+    rng = np.random.default_rng(11)
+    now, checked = 0.0, 0
+    for step in range(3000):
+        now += 1.0
+        burst = 200 if step % 700 == 0 else int(rng.integers(1, 6))
+        window.extend(now, [round(float(v), 1) for v in rng.normal(scale=0.3, size=burst)] + [-0.0] * (step % 3 == 0))
+        window.trim(now - 60.0)
+        if rng.random() < 0.1:
+            assert np.array_equal(window.sorted_live(), np.sort(window.live()))
+            checked += 1
+    assert checked > 200
