@@ -15,7 +15,7 @@ from typing import Any
 import simpy
 
 from sim.desk import Desk
-from sim.gateway import Reply, ServiceGateway
+from sim.gateway import Reply, ServiceGateway, json_body
 from sim.market import Market
 from sim.profile import PEAK, PROFILES
 from sim.records import SimResult
@@ -55,7 +55,7 @@ def clients(
     shares = list(accumulate(p.share for p in traffic.populations))
     # What a client sends again and again is encoded once.
     client_headers = {p.name: ((b"x-client", p.name.encode()),) for p in traffic.populations}
-    bodies = {s: json.dumps({"symbol": s}).encode() for s in traffic.all_symbols}
+    bodies = {s: json_body({"symbol": s}) for s in traffic.all_symbols}
     t = env.now
     while True:
         t = t + rng.expovariate(traffic.rate * peak * state.multiplier)  # as SimPy adds a delay to now
@@ -71,7 +71,7 @@ def clients(
         body = bodies[symbol]
         if traffic.client_features:
             features = {k: round(v, 6) for k, v in tick.factors.items()}
-            body = json.dumps({"symbol": symbol, "features": features}).encode()
+            body = json_body({"symbol": symbol, "features": features})
         headers = client_headers[population.name]
         _Call(env, gateway, server, body, headers, desk, tick.up, result).start()
 
