@@ -49,7 +49,6 @@ class SignalSeries:
 class Evaluation:
     derived: SampleSet  # recording-rule outputs, ALERTS and ALERTS_FOR_STATE as written
     timelines: list[RuleTimeline] = field(default_factory=list)
-    signals: list[SignalSeries] = field(default_factory=list)
 
 
 def evaluation_times(interval: float, duration: float) -> list[float]:
@@ -140,22 +139,6 @@ def evaluate_groups(
                 timeline = run_state_machine(rule, zip(times, vectors, strict=True), context)
                 result.timelines.append(timeline)
                 outputs = alert_series(timeline, times, window.start_unix)
-                signal = signal_of(rule.expr)
-                if signal is not None:
-                    seen = query_range(
-                        client,
-                        url,
-                        signal.expr,
-                        window.start_unix + times[0],
-                        window.start_unix + times[-1],
-                        group.interval,
-                    )
-                    points = tuple(
-                        (ms / 1000 - window.start_unix, labels, value)
-                        for ms, vector in sorted(seen.items())
-                        for labels, value in vector
-                    )
-                    result.signals.append(SignalSeries(rule.name, signal.expr, signal.op, signal.threshold, points))
             written = SampleSet(window.start_unix)
             marking = StaleMarking(written)
             for ms, output in zip(stamps, outputs, strict=True):
@@ -164,3 +147,26 @@ def evaluate_groups(
                 write(client, url, list(written.series.items()))
                 result.derived.series.update(written.series)
     return result
+
+
+def evaluate_signals(
+    client: httpx.Client, url: str, groups: list[RuleGroup], window: EvaluationWindow
+) -> list[SignalSeries]:
+    """What each alert watched, evaluated by Prometheus at its group's times: for plots only, so
+    asked for only when a run folder is written (one more ``query_range`` per alert), after
+    ``evaluate_groups`` has written the recording rules' outputs the signals may read."""
+    out: list[SignalSeries] = []
+    for group in groups:
+        times = evaluation_times(group.interval, window.duration)
+        for rule in group.rules:
+            if isinstance(rule, RecordingRule) or (signal := signal_of(rule.expr)) is None:
+                continue
+            start, end = window.start_unix + times[0], window.start_unix + times[-1]
+            seen = query_range(client, url, signal.expr, start, end, group.interval)
+            points = tuple(
+                (ms / 1000 - window.start_unix, labels, value)
+                for ms, vector in sorted(seen.items())
+                for labels, value in vector
+            )
+            out.append(SignalSeries(rule.name, signal.expr, signal.op, signal.threshold, points))
+    return out

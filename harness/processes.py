@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 
-def stop(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+def stop(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; always reaps the process."""
     if process.poll() is None:
         process.terminate()

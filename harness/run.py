@@ -15,7 +15,7 @@ import httpx
 
 from harness.alert_state import AlertInstance, RuleTimeline
 from harness.errors import ConfigurationError, FaultError
-from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups
+from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups, evaluate_signals
 from harness.events import RunListener, Silent
 from harness.prometheus import StartingPrometheus, starting_prometheus
 from harness.record import (
@@ -27,7 +27,7 @@ from harness.record import (
     write_states,
 )
 from harness.remote_write import write
-from harness.rules import RuleGroup, load_rule_groups
+from harness.rules import RuleCheck, RuleGroup, checking_rules, read_rule_groups
 from harness.samples import SampleSet, samples_from_scrapes
 from harness.scenario import Scenario
 from harness.targets import Target, in_process, remote, spawned
@@ -132,6 +132,25 @@ async def simulate_scenario(
             raise FaultError(f"{scenario.name}: {exc}") from exc
 
 
+@dataclass
+class WatchingRules:
+    """A run's listener that, at each progress tick of the simulation, also asks whether promtool
+    has rejected the rules meanwhile (``RuleCheck.verdict_if_done`` raises then)."""
+
+    listener: RunListener
+    check: RuleCheck
+
+    def phase_started(self, phase: str) -> None:
+        self.listener.phase_started(phase)
+
+    def phase_finished(self, phase: str, seconds: float) -> None:
+        self.listener.phase_finished(phase, seconds)
+
+    def simulated(self, now: float, total: float) -> None:
+        self.check.verdict_if_done()
+        self.listener.simulated(now, total)
+
+
 def evaluate(
     starting: StartingPrometheus,
     samples: SampleSet,
@@ -139,14 +158,21 @@ def evaluate(
     window: EvaluationWindow,
     timings: dict[str, float],
     listener: RunListener,
-) -> Evaluation:
-    """Write the samples into the run's fresh Prometheus and evaluate every group there."""
+    *,
+    signals: bool = False,
+) -> tuple[Evaluation, list[SignalSeries]]:
+    """Write the samples into the run's fresh Prometheus and evaluate every group there; with
+    ``signals``, also what each alert watched (for a run folder's plots)."""
     prom = starting.ready()
     with httpx.Client(timeout=60.0) as client:
         with _timed(timings, "write", listener):
             write(client, prom.url, list(samples.series.items()))
         with _timed(timings, "evaluate", listener):
-            return evaluate_groups(client, prom.url, groups, window)
+            evaluation = evaluate_groups(client, prom.url, groups, window)
+        if not signals:
+            return evaluation, []
+        with _timed(timings, "signals", listener):
+            return evaluation, evaluate_signals(client, prom.url, groups, window)
 
 
 async def arun_scenario(
@@ -165,22 +191,30 @@ async def arun_scenario(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     paths = rule_paths(scenario, base_dir)
-    with _timed(timings, "check rules", listener):
-        groups = load_rule_groups(paths, default_interval=scenario.evaluation_interval)
     model = model_path(scenario, base_dir)
-    # Launched first, so it boots on another core while the world is simulated.
-    with starting_prometheus(keep_log_in=out_dir) as starting:
+    # promtool and Prometheus are launched first, so they work on the other core while the
+    # world is simulated; a rejection of the rules stops the simulation at its next progress tick.
+    with checking_rules(paths) as rule_check, starting_prometheus(keep_log_in=out_dir) as starting:
+        try:
+            groups = read_rule_groups(paths, default_interval=scenario.evaluation_interval)
+        except Exception:  # a file promtool rejects may not even be readable: promtool's words first
+            rule_check.verdict()
+            raise
         with _timed(timings, "simulate", listener):
-            sim = await simulate_scenario(scenario, seed, listener, service, admin_token, model)
+            watching = WatchingRules(listener, rule_check)
+            sim = await simulate_scenario(scenario, seed, watching, service, admin_token, model)
+        with _timed(timings, "check rules", listener):
+            rule_check.verdict()
         with _timed(timings, "parse", listener):
             samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
         window = EvaluationWindow(scenario.start_unix(), scenario.duration)
-        evaluation = evaluate(starting, samples, groups, window, timings, listener)
+        plots = out_dir is not None  # what each alert watched is only plotted
+        evaluation, signals = evaluate(starting, samples, groups, window, timings, listener, signals=plots)
     timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
     verdict = judge(scenario, sim.faults, instances)
     timings["total"] = time.perf_counter() - started
-    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, evaluation.signals)
+    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, signals)
     if out_dir is not None:
         with _timed(timings, "record", listener):
             write_run_folder(result, out_dir)

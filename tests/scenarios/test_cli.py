@@ -234,3 +234,30 @@ def test_suite_over_seeds_writes_the_analysis_but_no_run_reports(tmp_path: Path)
 def test_suite_bad_seeds_exit_2_naming_the_value(tmp_path: Path) -> None:
     proc = alertdrill(tmp_path, "suite", "--seeds", "5-2")
     assert proc.returncode == 2 and "'5-2': the range ends before it starts" in proc.stderr
+
+
+@pytest.mark.prometheus
+def test_a_rejected_rule_file_stops_the_simulation_early(tmp_path: Path) -> None:
+    """promtool checks the rules while the world is simulated; its rejection stops a six-hour
+    simulation at the next progress tick instead of after it."""
+    from harness.errors import RuleFileError
+    from harness.run import run_scenario
+    from harness.scenario import load_scenario
+
+    scenario = tmp_path / "long_bad_rules.yaml"
+    model = REPO / "config" / "model.json"
+    scenario.write_text(f"name: long_bad_rules\nduration: 6h\nrules: [bad.yml]\nmodel: {model}\n")
+    # Readable as YAML (so it is not refused before simulating), but not PromQL.
+    (tmp_path / "bad.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: rate(x[5m]\n")
+    ticks: list[float] = []
+
+    class Ticks:
+        def phase_started(self, phase: str) -> None: ...
+        def phase_finished(self, phase: str, seconds: float) -> None: ...
+        def simulated(self, now: float, total: float) -> None:
+            ticks.append(now)
+
+    spec, base = load_scenario(scenario)
+    with pytest.raises(RuleFileError, match="promtool check rules rejected"):
+        run_scenario(spec, base, listener=Ticks())
+    assert max(ticks, default=0.0) < 3 * 3600  # stopped well before the end (a tick every 300 simulated s)
