@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -142,9 +143,8 @@ def _timestamp(text: str) -> float:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from harness.backtest import backtest, fetch_series, write_backtest
+    from harness.backtest import backtest, fetch_series, load_series, write_backtest
     from harness.durations import parse_duration
-    from harness.openmetrics import load_openmetrics
 
     try:
         interval = parse_duration(args.interval)
@@ -155,7 +155,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             raise ConfigurationError("--from-prometheus needs --match SELECTOR, --start and --end")
         samples = fetch_series(args.from_prometheus, args.match, args.start, args.end)
     else:
-        samples = load_openmetrics(Path(args.series))
+        samples = load_series(Path(args.series))
     out = Path(args.out)
     result = backtest([Path(p) for p in args.rules], samples, args.start, args.end, interval, log_dir=out)
     write_backtest(result, out)
@@ -336,7 +336,9 @@ def parser() -> argparse.ArgumentParser:
     bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")
     bt.add_argument("--rules", nargs="+", required=True, metavar="FILE", help="rule files")
     source = bt.add_mutually_exclusive_group(required=True)
-    source.add_argument("--series", metavar="FILE.om", help="OpenMetrics text, timestamps in seconds")
+    source.add_argument(
+        "--series", metavar="FILE", help="a run folder's samples.parquet, or OpenMetrics text (timestamps in seconds)"
+    )
     source.add_argument("--from-prometheus", metavar="URL", help="read the series from a running Prometheus")
     bt.add_argument("--match", nargs="+", metavar="SELECTOR", help="series to read with --from-prometheus")
     bt.add_argument("--start", type=_timestamp, help="first evaluation (Unix seconds or RFC 3339)")
@@ -395,14 +397,29 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    received: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        """SIGINT and SIGTERM alike: KeyboardInterrupt at once, wherever the run is (asyncio's
+        own SIGINT handler would only cancel the run's task at its next await, and a simulation
+        or an evaluation can go seconds without one), so every process and folder it holds is
+        let go on the way out."""
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         return int(args.func(args))
     except AlertdrillError as exc:
         print(f"alertdrill: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("alertdrill: interrupted", file=sys.stderr)
-        return 130
+        signum = received[0] if received else signal.SIGINT
+        print(f"alertdrill: interrupted ({signal.Signals(signum).name}); stopped what it had started", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

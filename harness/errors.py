@@ -4,12 +4,14 @@
     ├── ConfigurationError            exit code 2: the input cannot be used
     │   ├── ScenarioError             a scenario file is malformed (file, field, line)
     │   ├── RuleFileError             a rule file is malformed or promtool rejects it
-    │   └── BinaryNotFound            prometheus / promtool missing (names the package)
+    │   ├── BinaryNotFound            prometheus / promtool missing (names the package)
+    │   └── RunFolderError            the run folder cannot be created or written
     └── EngineError                   the Prometheus engine failed during a run
         ├── PrometheusStartError      it would not start or become ready
         ├── RemoteWriteError          it refused samples we wrote
         ├── QueryError                a query_range failed
-        └── FaultError                a fault could not be injected into the service
+        ├── FaultError                a fault could not be injected into the service
+        └── ServiceLostError          the service under test stopped answering (not a fault)
     DuplicateAlertError (EngineError) two alerts of one rule ended with the same labels
 
 Third-party errors are wrapped where they cross into the harness (``raise ... from``).
@@ -40,6 +42,10 @@ class BinaryNotFound(ConfigurationError):
     pass
 
 
+class RunFolderError(ConfigurationError):
+    """``--out`` is not writable, or writing the run folder failed (a full disk)."""
+
+
 class EngineError(AlertdrillError):
     """The real Prometheus engine failed while alertdrill drove it."""
 
@@ -58,6 +64,11 @@ class QueryError(EngineError):
 
 class FaultError(EngineError):
     """The service refused a fault, or cannot take it (a crash of a service we cannot restart)."""
+
+
+class ServiceLostError(EngineError):
+    """The service a run drives refused connections when no crash fault had stopped it: a
+    ``--service-url`` service that died, or a spawned one that crashed on its own."""
 
 
 class DuplicateAlertError(EngineError):

@@ -8,6 +8,7 @@ read, so a suite's reports open without re-running anything.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from harness.errors import ConfigurationError, EngineError
@@ -37,10 +38,22 @@ def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        nbformat.write(nb, out)  # type: ignore[no-untyped-call]  # keep the partial notebook: its traceback says what went wrong
+        _save(nb, out)  # keep the partial notebook: its traceback says what went wrong
         raise EngineError(f"{out}: report notebook failed: {str(exc).splitlines()[-1] if str(exc) else exc}") from exc
-    nbformat.write(nb, out)  # type: ignore[no-untyped-call]
+    _save(nb, out)
     return out
+
+
+def _save(nb: object, out: Path) -> None:
+    """Written beside ``out``, then renamed over it: an interrupt never leaves half a notebook."""
+    import nbformat
+
+    staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        nbformat.write(nb, staging)  # type: ignore[no-untyped-call]
+        os.replace(staging, out)
+    finally:
+        staging.unlink(missing_ok=True)
 
 
 def run_report(run_folder: Path) -> Path:

@@ -1,9 +1,44 @@
-"""Stopping the processes alertdrill starts: politely, then firmly."""
+"""The processes alertdrill starts: bound to its life, stopped politely, then firmly.
+
+A child started with ``bound`` gets SIGKILL from the kernel when alertdrill dies, however it
+dies: ``setpriv --pdeathsig KILL`` (util-linux, on every Debian and Ubuntu system) sets the
+parent-death signal and then executes the command, which keeps it. Without that, a SIGKILL of
+alertdrill (or of a CI job) left a Prometheus listening, owned by init, with its TSDB in /tmp.
+The signal is tied to the *thread* that started the child: alertdrill starts children from
+its main thread (the suite's workers from theirs).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import signal
 import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def bound(command: Sequence[str]) -> list[str]:
+    """``command``, run so that it dies with this process (as it is, where setpriv is missing)."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return list(command)
+    return [setpriv, "--pdeathsig", "KILL", "--", *command]
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send ``signum`` to this process when its parent dies (Linux; elsewhere
+    nothing): for worker processes, which run Python and can clean up on SIGTERM."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
 
 def stop(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
@@ -15,3 +50,37 @@ def stop(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def owned_temp_dir(kind: str) -> Path:
+    """A fresh temporary folder named after this process (``alertdrill-<kind>-<pid>-…``), after
+    removing those of the same kind whose process is gone: a SIGKILL gives no chance to clean
+    up, so the next run does it."""
+    sweep_orphaned_temp_dirs(kind)
+    return Path(tempfile.mkdtemp(prefix=f"alertdrill-{kind}-{os.getpid()}-"))
+
+
+def sweep_orphaned_temp_dirs(kind: str) -> list[Path]:
+    """Remove ``alertdrill-<kind>-<pid>-…`` folders of processes that no longer exist."""
+    pattern = re.compile(rf"alertdrill-{re.escape(kind)}-(\d+)-")
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"alertdrill-{kind}-*"):
+        match = pattern.match(path.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -1,7 +1,8 @@
 """One real Prometheus server per run: free port, temporary TSDB, remote-write receiver on.
 
-It is stopped, and its folder removed, on success, failure and Ctrl-C; if it fails, its log
-is kept where the caller asks (the run folder).
+It is stopped, and its folder removed, on success, failure, Ctrl-C and SIGTERM; it dies with
+alertdrill even on SIGKILL (``harness.processes.bound``), and the folder of a killed run is
+removed by the next one. If it fails, its log is kept where the caller asks (the run folder).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +20,12 @@ import httpx
 from harness.binaries import find_binary
 from harness.errors import PrometheusStartError
 from harness.ports import free_port
-from harness.processes import stop
+from harness.processes import bound, owned_temp_dir, stop
 
 # Samples are written after the fact, most of them "in the past" relative to the newest one
 # (derived series are written back behind the scraped ones), so the window is wide.
 OUT_OF_ORDER_WINDOW = "3650d"
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 15.0  # it is ready in well under a second here; a hung binary must not cost minutes
 
 _CONFIG = f"""\
 global:
@@ -61,31 +61,45 @@ class StartingPrometheus:
         return self._server is not None
 
     def ready(self) -> PrometheusServer:
-        """The server once it answers ``/-/ready``; on a failed start (a port taken meanwhile), tried again."""
+        """The server once it answers ``/-/ready``; if it exits because its port was taken
+        meanwhile, started again on another. One that neither answers nor exits is given
+        ``READY_TIMEOUT`` seconds, once."""
         if self._server is not None:
             return self._server
-        for attempt in range(self.attempts):
+        while True:
             assert self.process is not None
             url = f"http://127.0.0.1:{self._port}"
             if _wait_ready(url, self.process):
                 self._server = PrometheusServer(url, self.workdir / "data", self.process)
                 return self._server
-            stop(self.process)
-            if attempt == self.attempts - 1:
-                raise PrometheusStartError(
-                    f"prometheus did not become ready on {url}: {_tail(self.log_path)}"
-                    + (f" (log kept in {self.keep_log_in / 'prometheus.log'})" if self.keep_log_in else "")
-                )
-            self._port = free_port()
-            self.process = _start(self.binary, self.workdir, self._port, self.log_path)
-        raise AssertionError("unreachable")
+            self._restart_or_fail(url)
+
+    def check_alive(self) -> None:
+        """Between simulated steps: a Prometheus that has already exited (a broken binary, a
+        bad flag) fails the run now rather than after the simulation; a taken port is retried."""
+        if self._server is None and self.process is not None and self.process.poll() is not None:
+            self._restart_or_fail(f"http://127.0.0.1:{self._port}")
+
+    def _restart_or_fail(self, url: str) -> None:
+        assert self.process is not None
+        exited = self.process.poll() is not None
+        stop(self.process)
+        self.attempts -= 1
+        if not exited or self.attempts <= 0 or "address already in use" not in _tail(self.log_path).lower():
+            why = "exited" if exited else f"did not answer within {READY_TIMEOUT:g}s"
+            raise PrometheusStartError(
+                f"prometheus {why} on {url}: {_tail(self.log_path)}"
+                + (f" (log kept in {self.keep_log_in / 'prometheus.log'})" if self.keep_log_in else "")
+            )
+        self._port = free_port()
+        self.process = _start(self.binary, self.workdir, self._port, self.log_path)
 
 
 @contextlib.contextmanager
 def starting_prometheus(keep_log_in: Path | None = None, attempts: int = 3) -> Iterator[StartingPrometheus]:
     """Launch a Prometheus on 127.0.0.1 that nothing else talks to; stopped and removed on exit."""
     binary = find_binary("prometheus")
-    workdir = Path(tempfile.mkdtemp(prefix="alertdrill-prom-"))
+    workdir = owned_temp_dir("prom")
     starting: StartingPrometheus | None = None
     try:
         (workdir / "prometheus.yml").write_text(_CONFIG)
@@ -116,15 +130,17 @@ def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Ite
 def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [
-                str(binary),
-                f"--config.file={workdir / 'prometheus.yml'}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--web.enable-remote-write-receiver",
-                "--storage.tsdb.retention.time=3650d",
-                "--log.level=warn",
-            ],
+            bound(
+                [
+                    str(binary),
+                    f"--config.file={workdir / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={workdir / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--web.enable-remote-write-receiver",
+                    "--storage.tsdb.retention.time=3650d",
+                    "--log.level=warn",
+                ]
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

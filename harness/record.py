@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
-from collections.abc import Iterable, Sequence
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.alert_state import AlertInstance, StateRow
+from harness.errors import RunFolderError
 from harness.evaluate import SignalSeries
 from harness.remote_write import STALE_NAN_BITS, Labels, is_stale
 from harness.samples import SampleSet
@@ -42,6 +46,42 @@ def instance_json(a: AlertInstance, offset: float = 0.0) -> dict[str, Any]:
         "resolved_at": at(a.resolved_at),
         "ended_at": at(a.ended_at),
     }
+
+
+def writable_folder(folder: Path) -> None:
+    """Fail now, before any work, if ``folder`` cannot be created and written: a run found out
+    only after simulating for minutes, and then exited 1 as if its expectations had failed."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = folder.parent / f".alertdrill-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(0, "exists and is not a folder")
+    except OSError as exc:
+        raise RunFolderError(f"{folder}: cannot write the run folder there: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def replaced_atomically(folder: Path) -> Iterator[Path]:
+    """A staging folder beside ``folder`` that takes its place only once everything in the block
+    was written: a run folder is complete (``verdict.json`` and all) or absent, never half
+    written by a full disk or an interrupt. What ``folder`` held before is replaced whole."""
+    staging = folder.parent / f".{folder.name}.partial-{os.getpid()}"
+    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+        yield staging
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            folder.rename(old)
+        staging.rename(folder)
+    except OSError as exc:
+        raise RunFolderError(f"{folder}: cannot write the run folder: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -11,9 +11,11 @@ for one seed may be luck, and a sweep is only as fast as its last straggler.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import signal
 import statistics
 import sys
 import time
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from harness.errors import AlertdrillError, ConfigurationError
 from harness.notebooks import run_report, suite_analysis
+from harness.processes import die_with_parent
 from harness.record import write_json
 from harness.run import run_scenario
 from harness.scenario import load_scenario
@@ -196,6 +199,22 @@ def run_one(run: SuiteRun, out_dir: Path, reports: bool = True) -> SuiteEntry:
     )
 
 
+def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C, SIGTERM or an error here: drop the queued runs and interrupt the running ones.
+
+    A terminal's Ctrl-C reaches the workers too, but a SIGTERM sent to alertdrill alone does
+    not: each worker gets one, which its inherited handler turns into KeyboardInterrupt in the
+    run it is doing, so that run stops its Prometheus and service and removes its folders, and
+    the pool then shuts down. (A worker dies with SIGKILL if alertdrill itself is killed: its
+    children are bound to it, and its temporary folders are swept by the next run.)
+    """
+    pool.shutdown(wait=False, cancel_futures=True)
+    # The executor keeps its workers in a private attribute; there is no public handle on them.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            process.terminate()
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -234,7 +253,7 @@ def run_suite(
             done[run] = run_one(run, out_dir, reports)
             report(done[run])
     else:
-        with ProcessPoolExecutor(jobs) as pool:
+        with ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
             submitted = {pool.submit(run_one, run, out_dir, reports): run for run in longest_first(runs)}
             pending: set[Future[SuiteEntry]] = set(submitted)
             report()
@@ -244,9 +263,8 @@ def run_suite(
                     for future in complete:
                         done[submitted[future]] = future.result()
                         report(done[submitted[future]])
-            except BaseException:  # Ctrl-C: drop queued runs; running ones stop their own processes
-                for future in pending:
-                    future.cancel()
+            except BaseException:
+                _interrupt_workers(pool)
                 raise
     entries = [done[run] for run in runs]
     write_json(out_dir / "suite.json", suite_json(entries, seeds))

@@ -14,16 +14,18 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 from harness.errors import ConfigurationError, EngineError
 from harness.ports import free_port
-from harness.processes import stop
+from harness.processes import bound, stop
 from service import Settings, SimulatedClock, create_app
 from sim.transport import AsgiTransport, HttpTransport, Transport
 
@@ -36,6 +38,7 @@ class Target:
     admin_token: str | None
     start: Callable[[], Transport]
     restart: Callable[[], Transport] | None
+    last_words: Callable[[], str] = lambda: ""  # what a service that died said last, for errors
 
 
 def _loopback_transport(url: str) -> Transport:
@@ -105,43 +108,63 @@ def serve_command(
     ]
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], last_words: Callable[[], str] = lambda: "") -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise EngineError(f"alertdrill serve exited with {process.returncode} before answering on {url}")
+            raise EngineError(
+                f"alertdrill serve exited with {process.returncode} before answering on {url}{last_words()}"
+            )
         with contextlib.suppress(httpx.TransportError):
             httpx.get(f"{url}/health", headers={"X-Sim-Time": "0"}, timeout=1)
             return
         time.sleep(0.05)
-    raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s")
+    raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s{last_words()}")
+
+
+def _tail(log: IO[bytes], limit: int = 2000) -> str:
+    """The end of what a child wrote to ``log``, as a clause for an error message."""
+    log.flush()
+    log.seek(0, os.SEEK_END)
+    size = log.tell()
+    log.seek(max(0, size - limit))
+    text = log.read().decode("utf-8", errors="replace").strip()
+    return f"; it said: {text}" if text else ""
 
 
 @contextlib.contextmanager
 def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None) -> Iterator[Target]:
-    """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process."""
+    """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process.
+
+    The child dies with alertdrill (``bound``); what it writes to stderr goes to an unnamed
+    temporary file (nothing left behind, even after SIGKILL), whose end is quoted when it fails.
+    """
     token = secrets.token_urlsafe(16)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     current: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryFile() as stderr:
 
-    def start() -> Transport:
-        for process in current:
-            stop(process)
-        current.clear()
-        process = subprocess.Popen(
-            serve_command(port, seed, workers, model, scale_out_rps),
-            env=serve_environment(token),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        current.append(process)
-        wait_ready(url, process)
-        return _loopback_transport(url)
+        def last_words() -> str:
+            return _tail(stderr)
 
-    try:
-        yield Target(url, token, start, start)
-    finally:
-        for process in current:
-            stop(process)
+        def start() -> Transport:
+            for process in current:
+                stop(process)
+            current.clear()
+            process = subprocess.Popen(
+                bound(serve_command(port, seed, workers, model, scale_out_rps)),
+                env=serve_environment(token),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            current.append(process)
+            wait_ready(url, process, last_words)
+            return _loopback_transport(url)
+
+        try:
+            yield Target(url, token, start, start, last_words)
+        finally:
+            for process in current:
+                stop(process)

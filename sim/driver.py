@@ -7,11 +7,14 @@ pytest-asyncio): callers ``await drive(...)``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import simpy
 
 from sim.gateway import ServiceGateway
+
+YIELD_EVERY = 2048  # steps between yields to the event loop: ~0.2 s of wall time at most
 
 
 async def drive(
@@ -24,6 +27,7 @@ async def drive(
     """Process every event before ``until`` (simulated seconds), sending HTTP as it is asked for."""
     next_report = progress_every if on_progress is not None else float("inf")
     peek, step = env.peek, env.step  # a few hundred thousand steps an hour: no lookups per step
+    steps = 0
     while peek() < until:
         step()
         if gateway.pending:
@@ -32,5 +36,11 @@ async def drive(
             assert on_progress is not None
             on_progress(env.now)
             next_report += progress_every
+        steps += 1
+        if steps % YIELD_EVERY == 0:
+            # Exchanges complete without suspending, so without this the loop never ran while
+            # simulating: a cancellation (asyncio's Ctrl-C, a notebook's interrupt) waited for
+            # the end of the simulation.
+            await asyncio.sleep(0)
     if gateway.pending:
         await gateway.flush()

@@ -18,7 +18,7 @@ from pydantic_core import to_json
 
 # The service's contract: the headers its simulated clock reads.
 from service.clock import SIM_QUEUE_TIME_HEADER, SIM_SERVICE_TIME_HEADER, SIM_TIME_HEADER
-from sim.transport import Headers, Reply, Transport
+from sim.transport import Headers, Reply, ServiceGone, Transport
 
 __all__ = ["Reply", "ServiceGateway", "json_body"]
 
@@ -129,4 +129,7 @@ class ServiceGateway:
     async def _send(self, ex: _Exchange) -> Reply:
         if self.down:
             return Reply(None, error="ConnectError: connection refused (service down)")
-        return await self.transport.exchange(ex.method, ex.path, ex.headers, ex.content)
+        try:
+            return await self.transport.exchange(ex.method, ex.path, ex.headers, ex.content)
+        except ServiceGone as exc:
+            raise ServiceGone(f"{exc}, at simulated second {self.env.now:g} ({ex.method} {ex.path})") from exc

@@ -28,6 +28,13 @@ AsgiApp = Callable[
 ]
 
 
+class ServiceGone(Exception):
+    """The service refused the connection. Over loopback that means no process listens any
+    more (a crash the simulation asked for never reaches the transport: the gateway answers
+    for the dead service itself), so the run cannot go on; waiting out connect retries on
+    every request would turn a 20-minute scenario into hours of nothing."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """What came back: a status and body, or the transport error that stopped the exchange."""
@@ -128,6 +135,8 @@ class HttpTransport:
             response = await self.transport.handle_async_request(request)
             content = await response.aread()
             await response.aclose()
+        except httpx.ConnectError as exc:
+            raise ServiceGone(f"{self._base} refused the connection ({exc})") from exc
         except httpx.TransportError as exc:
             return Reply(None, error=f"{type(exc).__name__}: {exc}")
         return Reply(response.status_code, content)
