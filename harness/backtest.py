@@ -1,7 +1,8 @@
 """Backtesting: whole alerting rules, ``for`` included, evaluated over recorded series.
 
-The series come from an OpenMetrics file or a running Prometheus; they are written into a
-Prometheus of our own, and the rule groups are evaluated there as in a run.
+The series come from an OpenMetrics file, a run folder's ``samples.parquet`` or a running
+Prometheus; they are written into a Prometheus of our own, and the rule groups are evaluated
+there as in a run.
 """
 
 from __future__ import annotations
@@ -10,15 +11,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from harness.alert_state import TemplateContext
 from harness.errors import ConfigurationError, QueryError
 from harness.evaluate import Evaluation, EvaluationWindow, evaluate_groups
+from harness.openmetrics import SeriesFileError, load_openmetrics
 from harness.prometheus import prometheus_server
-from harness.record import instance_json, write_json, write_states
+from harness.record import instance_json, read_samples_parquet, write_json, write_states
 from harness.remote_write import write
 from harness.rules import load_rule_groups
 from harness.samples import SampleSet
+
+PARQUET_MAGIC = b"PAR1"
+# The columns of a run folder's samples.parquet that a backtest reads (harness/record.py writes them).
+_TEXT = ("string", "large_string")
+PARQUET_COLUMNS = {"timestamp_ms": ("int64",), "metric": _TEXT, "labels": _TEXT, "value": ("double",)}
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,50 @@ def write_backtest(result: Backtest, out_dir: Path) -> None:
         },
     )
     write_states(out_dir / "states.csv", (r for t in result.evaluation.timelines for r in t.rows), offset)
+
+
+def load_series(path: Path) -> SampleSet:
+    """A series file: a run folder's ``samples.parquet`` (told by its magic bytes) or OpenMetrics text."""
+    try:
+        with path.open("rb") as f:
+            magic = f.read(len(PARQUET_MAGIC))
+    except OSError as exc:
+        raise SeriesFileError(f"{path}: cannot read series file: {exc.strerror}") from exc
+    return load_samples_parquet(path) if magic == PARQUET_MAGIC else load_openmetrics(path)
+
+
+def load_samples_parquet(path: Path) -> SampleSet:
+    """The samples of a run folder's ``samples.parquet``, stale markers included; a Parquet file of
+    another shape, or a damaged one, is a SeriesFileError that says what is wrong."""
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise SeriesFileError(f"{path}: cannot read the Parquet file: {exc}") from exc
+    wrong = [
+        name
+        for name, kinds in PARQUET_COLUMNS.items()
+        if name not in schema.names or _value_type(schema.field(name).type) not in kinds
+    ]
+    if wrong:
+        wanted = ", ".join(f"{name} ({kinds[0]})" for name, kinds in PARQUET_COLUMNS.items())
+        raise SeriesFileError(
+            f"{path}: not a run folder's samples.parquet: it needs the columns {wanted}; "
+            f"missing or of another type: {', '.join(wrong)}"
+        )
+    try:
+        samples = read_samples_parquet(path, 0.0)
+    except (pa.ArrowException, OSError) as exc:
+        raise SeriesFileError(f"{path}: cannot read the Parquet file: {exc}") from exc
+    except (ValueError, TypeError, AttributeError) as exc:  # a labels cell that is not a JSON object, a null
+        raise SeriesFileError(f"{path}: a sample cannot be read ({exc}); column labels holds JSON objects") from exc
+    for series in samples.series.values():
+        series.sort()
+    return samples
+
+
+def _value_type(kind: pa.DataType) -> str:
+    """A column's type, dictionary encoding aside (record.py writes metric and labels as dictionaries)."""
+    return str(kind.value_type if isinstance(kind, pa.DictionaryType) else kind)
 
 
 def fetch_series(url: str, matchers: list[str], start: float, end: float, chunk: float = 3600.0) -> SampleSet:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.check_config import alerting_rules
-from harness.scenario import load_scenario
+from harness.scenario import check_alert_names, load_scenario
 from harness.suite import scenario_files
 
 
@@ -32,8 +32,11 @@ def coverage(rule_files: list[Path], folders: list[Path]) -> list[RuleCoverage]:
     wanted = {p.resolve() for p in rule_files}
     for path in sorted(p for folder in folders for p in scenario_files(folder, recursive=True)):
         scenario, base = load_scenario(path)
-        if not wanted & {(base / r).resolve() for r in scenario.rules}:
+        own = [(base / r).resolve() for r in scenario.rules]
+        if not wanted & set(own):
             continue  # this scenario evaluates other rules
+        # A misspelt alert would count for nothing, silently: the scenario's own rules decide.
+        check_alert_names(scenario, {rule["alert"] for file in own for _, rule in alerting_rules(file)})
         name = path.stem if path.parent.name == "scenarios" else f"{path.parent.name}/{path.stem}"
         fires = {e.alert for e in scenario.expectations if not e.silent}
         silent = {e.alert for e in scenario.expectations if e.silent}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness.errors import ConfigurationError
 from harness.samples import SampleSet
+from harness.yaml_lines import read_text
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LINE = re.compile(rf"^({_NAME})(?:\{{(.*)\}})?\s+(\S+)(?:\s+(\S+))?(?:\s+#.*)?$")
@@ -72,8 +73,5 @@ def parse_openmetrics(text: str, source: str = "<series>", start_unix: float = 0
 
 
 def load_openmetrics(path: Path) -> SampleSet:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SeriesFileError(f"{path}: cannot read series file: {exc.strerror}") from exc
-    return parse_openmetrics(text, str(path))
+    """An OpenMetrics file (UTF-8 text); one that is not text is a SeriesFileError naming the line."""
+    return parse_openmetrics(read_text(path, "series file", SeriesFileError), str(path))

@@ -17,7 +17,7 @@ import yaml
 from harness.binaries import find_binary
 from harness.durations import parse_duration
 from harness.errors import RuleFileError
-from harness.processes import stop
+from harness.processes import bound, stop
 from harness.templates import TemplateData, TemplateUnsupported, expand
 
 DEFAULT_EVALUATION_INTERVAL = 15.0
@@ -66,7 +66,9 @@ class RuleCheck:
                 raise RuleFileError(f"{path}: rule file not found")
         self.paths = paths
         command = [str(find_binary("promtool")), "check", "rules", *map(str, paths)]
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen(
+            bound(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         self._passed = False
 
     def verdict(self) -> None:
@@ -133,9 +135,13 @@ def load_rule_groups(
 
 
 def _parse_file(path: Path, default_interval: float) -> list[RuleGroup]:
+    from harness.yaml_lines import read_text
+
+    # Text as Prometheus reads it (UTF-8, or UTF-16 with a byte-order mark); over 10 MB is a mistake.
+    text = read_text(path, "rule file", RuleFileError, limit=10_000_000, utf16=True)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.load(text, Loader=_SAFE_LOADER) or {}
+    except yaml.YAMLError as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from exc
     groups = []
     for g in doc.get("groups") or []:

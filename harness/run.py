@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +14,14 @@ from typing import Literal
 import httpx
 
 from harness.alert_state import AlertInstance, RuleTimeline
-from harness.errors import ConfigurationError, FaultError
+from harness.errors import ConfigurationError, FaultError, ServiceLostError
 from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups, evaluate_signals
 from harness.events import RunListener, Silent
 from harness.prometheus import StartingPrometheus, starting_prometheus
 from harness.record import (
     instance_json,
+    replaced_atomically,
+    writable_folder,
     write_json,
     write_openmetrics,
     write_samples_parquet,
@@ -27,14 +29,15 @@ from harness.record import (
     write_states,
 )
 from harness.remote_write import write
-from harness.rules import RuleCheck, RuleGroup, checking_rules, read_rule_groups
+from harness.rules import RuleGroup, checking_rules, read_rule_groups
 from harness.samples import SampleSet, samples_from_scrapes
-from harness.scenario import Scenario
+from harness.scenario import Scenario, check_alert_names
 from harness.targets import Target, in_process, remote, spawned
 from harness.verdict import Verdict, judge
 from service.model import ModelFileError, load_model
 from sim import SimResult, WorldSpec, simulate
 from sim.faults import FaultInjectionError
+from sim.transport import ServiceGone
 
 
 @dataclass
@@ -130,15 +133,18 @@ async def simulate_scenario(
             )
         except FaultInjectionError as exc:
             raise FaultError(f"{scenario.name}: {exc}") from exc
+        except ServiceGone as exc:
+            raise ServiceLostError(f"{scenario.name}: the service is gone: {exc}{target.last_words()}") from exc
 
 
 @dataclass
-class WatchingRules:
-    """A run's listener that, at each progress tick of the simulation, also asks whether promtool
-    has rejected the rules meanwhile (``RuleCheck.verdict_if_done`` raises then)."""
+class Preflight:
+    """A run's listener that, at each progress tick of the simulation, also asks whether what
+    the run will need next still stands (promtool has not rejected the rules, Prometheus has not
+    exited): a failure ends the run then, not after minutes of simulating for nothing."""
 
     listener: RunListener
-    check: RuleCheck
+    checks: tuple[Callable[[], None], ...]
 
     def phase_started(self, phase: str) -> None:
         self.listener.phase_started(phase)
@@ -147,7 +153,8 @@ class WatchingRules:
         self.listener.phase_finished(phase, seconds)
 
     def simulated(self, now: float, total: float) -> None:
-        self.check.verdict_if_done()
+        for check in self.checks:
+            check()
         self.listener.simulated(now, total)
 
 
@@ -190,6 +197,8 @@ async def arun_scenario(
     seed = scenario.seed if seed is None else seed
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    if out_dir is not None:
+        writable_folder(out_dir)
     paths = rule_paths(scenario, base_dir)
     model = model_path(scenario, base_dir)
     # promtool and Prometheus are launched first, so they work on the other core while the
@@ -197,12 +206,13 @@ async def arun_scenario(
     with checking_rules(paths) as rule_check, starting_prometheus(keep_log_in=out_dir) as starting:
         try:
             groups = read_rule_groups(paths, default_interval=scenario.evaluation_interval)
+            check_alert_names(scenario, {r.name for g in groups for r in g.alerting_rules})
         except Exception:  # a file promtool rejects may not even be readable: promtool's words first
             rule_check.verdict()
             raise
         with _timed(timings, "simulate", listener):
-            watching = WatchingRules(listener, rule_check)
-            sim = await simulate_scenario(scenario, seed, watching, service, admin_token, model)
+            preflight = Preflight(listener, (rule_check.verdict_if_done, starting.check_alive))
+            sim = await simulate_scenario(scenario, seed, preflight, service, admin_token, model)
         with _timed(timings, "check rules", listener):
             rule_check.verdict()
         with _timed(timings, "parse", listener):
@@ -293,10 +303,11 @@ def rules_json(result: RunResult) -> dict[str, object]:
 
 
 def write_run_folder(result: RunResult, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "verdict.json", verdict_json(result))
-    write_states(out_dir / "states.csv", (r for t in result.timelines for r in t.rows))
-    write_samples_parquet(out_dir / "samples.parquet", result.samples)
-    write_openmetrics(out_dir / "samples.om", result.samples)
-    write_signals(out_dir / "signals.csv", result.signals)
-    write_json(out_dir / "rules.json", rules_json(result))
+    """Every file of the run folder, which appears whole or not at all (``replaced_atomically``)."""
+    with replaced_atomically(out_dir) as staging:
+        write_json(staging / "verdict.json", verdict_json(result))
+        write_states(staging / "states.csv", (r for t in result.timelines for r in t.rows))
+        write_samples_parquet(staging / "samples.parquet", result.samples)
+        write_openmetrics(staging / "samples.om", result.samples)
+        write_signals(staging / "signals.csv", result.signals)
+        write_json(staging / "rules.json", rules_json(result))

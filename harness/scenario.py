@@ -7,6 +7,9 @@ accepted. The same models are the Python API for tests and notebooks.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     model_validator,
@@ -24,7 +28,7 @@ from pydantic import (
 
 from harness.durations import parse_duration
 from harness.errors import ScenarioError
-from harness.yaml_lines import compose, line_of
+from harness.yaml_lines import compose, line_of, read_text
 from service.model import FEATURES
 from sim.regimes import REGIMES
 from sim.specs import (
@@ -45,6 +49,7 @@ PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 DEFAULT_START = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)  # a Monday, mid-session
 DEFAULT_RULES = ("../config/prometheus-alerts.yml",)
 DEFAULT_MODEL = "../config/model.json"
+MAX_SCENARIO_BYTES = 1_000_000  # a scenario is a page of YAML; a larger file is a mistake, refused unparsed
 
 
 class _Strict(BaseModel):
@@ -374,6 +379,23 @@ class Expectation(_Strict):
         return self
 
 
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """The text a scenario was parsed from, so a check made later (against its rule files) can name the line."""
+
+    source: str
+    text: str
+
+    def describe(self, problems: list[tuple[Loc, str]]) -> str:
+        root = compose(self.text)
+        return "\n".join(
+            f"{self.source}:{line_of(root, loc)}: field {_field_name(loc)}: {msg}" for loc, msg in problems
+        )
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -396,6 +418,7 @@ class Scenario(_Strict):
     faults: tuple[Fault, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     unexpected_alerts: Literal["fail", "ignore"] = "fail"
+    _origin: _Origin | None = PrivateAttr(default=None)  # set by parse_scenario, for later errors' lines
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Scenario:
@@ -439,7 +462,10 @@ class Scenario(_Strict):
         )
 
 
-Loc = tuple[str | int, ...]
+def _describe_problems(scenario: Scenario, problems: list[tuple[Loc, str]]) -> str:
+    if scenario._origin is not None:
+        return scenario._origin.describe(problems)
+    return "\n".join(f"scenario {scenario.name}: field {_field_name(loc)}: {msg}" for loc, msg in problems)
 
 
 def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
@@ -476,13 +502,37 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
     return problems
 
 
+def alert_name_problems(scenario: Scenario, known: Collection[str]) -> list[tuple[Loc, str]]:
+    """Expectations naming an alert that none of ``known`` (the rule files' alerting rules) is."""
+    return [
+        (("expectations", i, "alert"), _unknown_alert(e.alert, known))
+        for i, e in enumerate(scenario.expectations)
+        if e.alert not in known
+    ]
+
+
+def check_alert_names(scenario: Scenario, known: Collection[str]) -> None:
+    """Every expectation names an alert its rule files define (``known``): a typo would otherwise
+    pass as ``silent`` or fail only after the run. Raises ScenarioError naming the file and line
+    (for a scenario parsed from one) and the alerts the rules define."""
+    problems = alert_name_problems(scenario, known)
+    if problems:
+        raise ScenarioError(_describe_problems(scenario, problems))
+
+
+def _unknown_alert(alert: str, known: Collection[str]) -> str:
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(alert.lower(), by_lower, n=1)
+    hint = f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+    defined = f"define: {', '.join(sorted(set(known)))}" if known else "define no alerting rule"
+    return f"{alert!r} is defined by no rule{hint}; the scenario's rule files {defined}"
+
+
 def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
-    """Parse and validate a scenario file; returns it with its folder (rule paths are relative to it)."""
+    """Parse and validate a scenario file (UTF-8, at most ``MAX_SCENARIO_BYTES``); returns it with
+    its folder (rule paths are relative to it)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file: {exc.strerror}") from exc
+    text = read_text(path, "scenario file", ScenarioError, limit=MAX_SCENARIO_BYTES)
     return parse_scenario(text, str(path)), path.parent
 
 
@@ -499,12 +549,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(data, context={"skip_references": True})
     except ValidationError as exc:
         raise ScenarioError(_describe(exc, text, source)) from exc
+    scenario._origin = _Origin(source, text)
     problems = reference_problems(scenario)
     if problems:
-        root = compose(text)
-        raise ScenarioError(
-            "\n".join(f"{source}:{line_of(root, loc)}: field {_field_name(loc)}: {msg}" for loc, msg in problems)
-        )
+        raise ScenarioError(scenario._origin.describe(problems))
     return scenario
 
 

@@ -1,10 +1,70 @@
-"""Finds the line of a field in a YAML document, so errors can point at it."""
+"""Input files as text (UTF-8, size-bounded), and the line of a field in a YAML document, so errors can point at it."""
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Sequence
+from pathlib import Path
 
 import yaml
+
+from harness.errors import ConfigurationError
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def read_text(
+    path: Path, what: str, error: type[ConfigurationError], *, limit: int | None = None, utf16: bool = False
+) -> str:
+    """The text of a UTF-8 file (a UTF-8 byte-order mark is kept: YAML skips it), read only up to
+    ``limit`` bytes. With ``utf16``, UTF-16 with a byte-order mark too (Prometheus reads rule files
+    so). Anything else is an ``error`` naming the file, what it is (``what``), and the line at fault.
+    """
+    try:
+        with path.open("rb") as f:
+            data = f.read() if limit is None else f.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what}: {exc.strerror}") from exc
+    if limit is not None and len(data) > limit:
+        raise error(f"{path}: {what} is {_too_large(path, limit)}; the limit is {_megabytes(limit)}")
+    if data.startswith(_UTF16_BOMS):
+        if not utf16:
+            raise error(f"{path}: {what} is UTF-16 text (it starts with a byte-order mark); save it as UTF-8")
+        try:
+            return _no_nul(data.decode("utf-16"), path, what, error)
+        except UnicodeDecodeError as exc:
+            raise error(f"{path}: {what} starts with a UTF-16 byte-order mark but is not UTF-16 text") from exc
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise error(f"{path}:{line}: {what} holds a NUL byte: it is binary, or UTF-16 without a byte-order mark")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        byte = f"byte 0x{data[exc.start]:02x} at column {column}"
+        raise error(f"{path}:{line}: {what} is not UTF-8 text: {byte}; save it as UTF-8") from None
+
+
+def _no_nul(text: str, path: Path, what: str, error: type[ConfigurationError]) -> str:
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise error(f"{path}:{line}: {what} holds a NUL character: it is binary, not text")
+    return text
+
+
+def _megabytes(size: int) -> str:
+    mb = size / 1_000_000
+    return (f"{mb:.1f}".removesuffix(".0") if mb < 10 else f"{mb:.0f}") + " MB"
+
+
+def _too_large(path: Path, limit: int) -> str:
+    """The size of a file over ``limit``, or only that it is over (a pipe or a device has no size)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    return f"{_megabytes(size)} ({size:,} bytes)" if size > limit else f"over {_megabytes(limit)}"
 
 
 def compose(text: str) -> yaml.Node | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario import load_scenario, parse_scenario
+from harness.scenario import Expectation, Scenario, check_alert_names, load_scenario, parse_scenario
 from sim.specs import FaultKind
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,3 +99,93 @@ def test_not_a_mapping() -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read scenario file"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+# Expectations name alerts the rule files define (a typo must not pass as a silent alert).
+
+KNOWN = frozenset({"HighLatency", "HighErrorRate"})
+TYPO = GOOD + "  - alert: HighErorRate\n    silent: true\n"
+
+
+def test_expectations_naming_known_alerts_pass_the_check() -> None:
+    check_alert_names(parse_scenario(GOOD + "  - alert: HighErrorRate\n    silent: true\n"), KNOWN)
+
+
+@pytest.mark.parametrize(
+    "expectation",
+    ["    silent: true\n", "    fault: spike\n    fires_within: [0s, 5m]\n"],
+    ids=["silent", "fires_within"],
+)
+def test_an_expectation_naming_an_unknown_alert_names_file_line_and_the_known_alerts(
+    tmp_path: Path, expectation: str
+) -> None:
+    path = tmp_path / "scn.yaml"
+    path.write_text(GOOD + "  - alert: HighErorRate\n" + expectation)
+    scenario, _ = load_scenario(path)
+    with pytest.raises(ScenarioError) as info:
+        check_alert_names(scenario, KNOWN)
+    message = str(info.value)
+    assert message.startswith(f"{path}:14: field expectations[1].alert: 'HighErorRate'")
+    assert "did you mean 'HighErrorRate'?" in message
+    assert "HighErrorRate, HighLatency" in message  # every alert its rule files define, sorted
+
+
+def test_every_unknown_alert_is_named_on_its_own_line() -> None:
+    text = GOOD.replace("alert: HighLatency", "alert: Nope") + "  - alert: Nada\n    silent: true\n"
+    with pytest.raises(ScenarioError) as info:
+        check_alert_names(parse_scenario(text, "scn.yaml"), KNOWN)
+    first, second = str(info.value).splitlines()
+    assert first.startswith("scn.yaml:11: field expectations[0].alert: 'Nope'")
+    assert second.startswith("scn.yaml:14: field expectations[1].alert: 'Nada'")
+
+
+def test_unknown_alert_of_a_scenario_built_in_python_names_the_scenario() -> None:
+    scenario = Scenario(name="built", duration=60, expectations=(Expectation(alert="Nope", silent=True),))
+    with pytest.raises(ScenarioError, match=r"^scenario built: field expectations\[0\].alert: 'Nope'"):
+        check_alert_names(scenario, KNOWN)
+
+
+def test_rule_files_without_alerts_say_so() -> None:
+    with pytest.raises(ScenarioError, match="define no alerting rule"):
+        check_alert_names(parse_scenario(GOOD, "scn.yaml"), set())
+
+
+# Files that are not UTF-8 YAML text, or are too large, are refused with the file named.
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (GOOD.encode("utf-16"), "is UTF-16 text (it starts with a byte-order mark); save it as UTF-8"),
+        (GOOD.encode("utf-16-le"), ":1: scenario file holds a NUL byte"),  # UTF-16 without its mark
+        (GOOD.replace("seed: 3", "seed: 3 # caf\xe9").encode("latin-1"), ":3: scenario file is not UTF-8 text"),
+        (bytes(range(256)) * 4, ":1: scenario file holds a NUL byte"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(128, 256)), ":1: scenario file is not UTF-8 text"),
+    ],
+    ids=["utf-16", "utf-16-without-bom", "latin-1", "binary", "png"],
+)
+def test_a_scenario_file_that_is_not_utf8_names_the_file(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "scn.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value).startswith(str(path)) and expected in str(info.value)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "scn.yaml"
+    path.write_bytes(GOOD.encode("utf-8-sig"))
+    assert load_scenario(path)[0].name == "demo"
+
+
+def test_a_scenario_file_over_1_mb_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(GOOD + "# padding\n" * 150_000)  # 1.5 MB of valid YAML
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: scenario file is 1.5 MB (1,500,210 bytes); the limit is 1 MB"
+
+
+def test_an_endless_scenario_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="scenario file is over 1 MB; the limit is 1 MB"):
+        load_scenario(Path("/dev/zero"))
