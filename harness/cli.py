@@ -256,6 +256,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from harness.ports import check_bindable
     from service import Settings, SimulatedClock, WallClock, create_app
     from service.model import ModelFileError
 
@@ -273,6 +274,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(settings, clock)
     except ModelFileError as exc:
         raise ConfigurationError(f"--model: {exc}") from exc
+    try:
+        check_bindable(args.host, args.port)
+    except OSError as exc:
+        raise ConfigurationError(f"--host {args.host} --port {args.port}: cannot listen there: {exc.strerror}") from exc
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level)
     return EXIT_PASSED
 

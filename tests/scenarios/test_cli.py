@@ -261,3 +261,15 @@ def test_a_rejected_rule_file_stops_the_simulation_early(tmp_path: Path) -> None
     with pytest.raises(RuleFileError, match="promtool check rules rejected"):
         run_scenario(spec, base, listener=Ticks())
     assert max(ticks, default=0.0) < 3 * 3600  # stopped well before the end (a tick every 300 simulated s)
+
+
+def test_serve_on_a_busy_port_exits_2_naming_it(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = alertdrill(tmp_path, "serve", "--port", str(port))
+    assert proc.returncode == 2, proc.stderr
+    assert f"--port {port}" in proc.stderr and "in use" in proc.stderr
