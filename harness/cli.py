@@ -254,21 +254,34 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from pydantic import ValidationError
 
     from harness.ports import check_bindable
     from service import Settings, SimulatedClock, WallClock, create_app
     from service.model import ModelFileError
+    from service.serving import ServeError, serve
 
-    settings = Settings(
-        sim_clock=args.sim_clock,
-        admin_token=args.admin_token,
-        chaos_seed=args.chaos_seed,
-        cpu_cores=args.cpu_cores,
-        access_log=not args.no_access_log,
-        model_path=args.model,
-        **({"scale_out_rps": args.scale_out_rps} if args.scale_out_rps is not None else {}),
-    )
+    given = {
+        "symbols": args.symbols,
+        "sources": args.sources,
+        "scale_out_rps": args.scale_out_rps,
+        "max_body_bytes": args.max_body_bytes,
+        "chaos_max_faults": args.chaos_max_faults,
+        "chaos_max_delay_seconds": args.chaos_max_delay,
+    }
+    try:
+        settings = Settings(
+            sim_clock=args.sim_clock,
+            admin_token=args.admin_token,
+            chaos_seed=args.chaos_seed,
+            cpu_cores=args.cpu_cores,
+            access_log=not args.no_access_log,
+            model_path=args.model,
+            **{name: value for name, value in given.items() if value is not None},
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(f"serve: {problems}") from exc
     clock = SimulatedClock() if args.sim_clock else WallClock()
     try:
         app = create_app(settings, clock)
@@ -276,10 +289,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"--model: {exc}") from exc
     try:
         check_bindable(args.host, args.port)
+        serve(app, args.host, args.port, access_log=False, log_level=args.log_level)
     except OSError as exc:
         raise ConfigurationError(f"--host {args.host} --port {args.port}: cannot listen there: {exc.strerror}") from exc
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level)
+    except ServeError as exc:
+        raise ConfigurationError(f"--host {args.host} --port {args.port}: {exc}") from exc
     return EXIT_PASSED
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list (``--symbols AAPL,MSFT``)."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list of names")
+    return names
 
 
 def parser() -> argparse.ArgumentParser:
@@ -396,6 +419,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", help="model artifact (JSON) to serve, e.g. config/model.json")
     serve.add_argument("--scale-out-rps", type=_positive, help="the autoscaler's per-replica target (default 800)")
     serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
+    serve.add_argument(
+        "--symbols", type=_names, help="symbols the feature pipeline may publish, comma-separated (default: 9)"
+    )
+    serve.add_argument("--sources", type=_names, help="upstream sources taken (default: market-feed,unknown)")
+    serve.add_argument("--max-body-bytes", type=_count, help="largest request body; 413 beyond (default 8 MiB)")
+    serve.add_argument("--chaos-max-faults", type=_count, help="chaos faults active at once (default 16)")
+    serve.add_argument("--chaos-max-delay", type=_positive, help="seconds of injected delay in all (default 60)")
     serve.set_defaults(func=_cmd_serve)
     return p
 

@@ -100,10 +100,11 @@ def service_target(
     scale_out_rps: float | None = None,
 ) -> Iterator[Target]:
     if mode == "in-process":
-        with in_process(seed, world.server.workers, world.start_unix, model, scale_out_rps) as target:
+        symbols = world.traffic.all_symbols
+        with in_process(seed, world.server.workers, world.start_unix, model, scale_out_rps, symbols) as target:
             yield target
     elif mode == "spawn":
-        with spawned(seed, world.server.workers, model, scale_out_rps) as target:
+        with spawned(seed, world.server.workers, model, scale_out_rps, world.traffic.all_symbols) as target:
             yield target
     else:
         with remote(mode, admin_token) as target:

@@ -48,8 +48,14 @@ def _loopback_transport(url: str) -> Transport:
 
 @contextlib.contextmanager
 def in_process(
-    seed: int, workers: int, start_unix: float, model: Path | None = None, scale_out_rps: float | None = None
+    seed: int,
+    workers: int,
+    start_unix: float,
+    model: Path | None = None,
+    scale_out_rps: float | None = None,
+    symbols: tuple[str, ...] | None = None,
 ) -> Iterator[Target]:
+    """The service's app in this process; ``symbols``, the world's, are the service's universe."""
     token = secrets.token_urlsafe(16)
     settings = Settings(
         sim_clock=True,
@@ -58,6 +64,7 @@ def in_process(
         cpu_cores=workers,
         model_path=str(model) if model else None,
         scale_out_rps=Settings.model_fields["scale_out_rps"].default if scale_out_rps is None else scale_out_rps,
+        symbols=symbols or Settings.model_fields["symbols"].default,
     )
 
     def start() -> Transport:
@@ -68,10 +75,21 @@ def in_process(
 
 @contextlib.contextmanager
 def remote(url: str, admin_token: str | None) -> Iterator[Target]:
+    """A service somebody else started: it must answer ``/health`` now, and take ``admin_token``
+    (asked through the probe, which changes no metric), before a simulated second is spent."""
+    headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
     try:
-        httpx.get(f"{url.rstrip('/')}/health", headers={"X-Sim-Time": "0"}, timeout=5).raise_for_status()
+        reply = httpx.get(f"{url.rstrip('/')}/health", headers=headers, timeout=5)
+        reply.raise_for_status()
     except httpx.HTTPError as exc:
         raise ConfigurationError(f"--service-url {url}: the service does not answer /health ({exc})") from exc
+    admin = reply.json().get("admin") if admin_token else None
+    if admin == "refused":
+        raise ConfigurationError(f"--service-url {url}: --admin-token is not this service's admin token")
+    if admin == "disabled":
+        raise ConfigurationError(
+            f"--service-url {url}: the service has no admin API; start it with ALERTDRILL_ADMIN_TOKEN set"
+        )
     base = url.rstrip("/")
     yield Target(base, admin_token, lambda: _loopback_transport(base), None)
 
@@ -86,7 +104,12 @@ def serve_environment(token: str) -> dict[str, str]:
 
 
 def serve_command(
-    port: int, seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None
+    port: int,
+    seed: int,
+    workers: int,
+    model: Path | None = None,
+    scale_out_rps: float | None = None,
+    symbols: tuple[str, ...] | None = None,
 ) -> list[str]:
     """``alertdrill serve`` as the run needs it; the admin token goes in ``serve_environment``."""
     return [
@@ -105,6 +128,7 @@ def serve_command(
         "warning",
         *(["--model", str(model)] if model else []),
         *(["--scale-out-rps", repr(scale_out_rps)] if scale_out_rps is not None else []),
+        *(["--symbols", ",".join(symbols)] if symbols else []),
     ]
 
 
@@ -133,7 +157,13 @@ def _tail(log: IO[bytes], limit: int = 2000) -> str:
 
 
 @contextlib.contextmanager
-def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: float | None = None) -> Iterator[Target]:
+def spawned(
+    seed: int,
+    workers: int,
+    model: Path | None = None,
+    scale_out_rps: float | None = None,
+    symbols: tuple[str, ...] | None = None,
+) -> Iterator[Target]:
     """``alertdrill serve --sim-clock`` under uvicorn on a free port; a restart is a new process.
 
     The child dies with alertdrill (``bound``); what it writes to stderr goes to an unnamed
@@ -153,7 +183,7 @@ def spawned(seed: int, workers: int, model: Path | None = None, scale_out_rps: f
                 stop(process)
             current.clear()
             process = subprocess.Popen(
-                bound(serve_command(port, seed, workers, model, scale_out_rps)),
+                bound(serve_command(port, seed, workers, model, scale_out_rps, symbols)),
                 env=serve_environment(token),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

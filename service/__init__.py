@@ -2,6 +2,15 @@
 
 from service.app import create_app
 from service.clock import SIM_SERVICE_TIME_HEADER, SIM_TIME_HEADER, SimulatedClock, WallClock
+from service.errors import ServiceError
 from service.settings import Settings
 
-__all__ = ["SIM_SERVICE_TIME_HEADER", "SIM_TIME_HEADER", "Settings", "SimulatedClock", "WallClock", "create_app"]
+__all__ = [
+    "SIM_SERVICE_TIME_HEADER",
+    "SIM_TIME_HEADER",
+    "ServiceError",
+    "Settings",
+    "SimulatedClock",
+    "WallClock",
+    "create_app",
+]

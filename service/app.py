@@ -4,7 +4,9 @@
 and clock, so several can live in one process (one per simulated run) without sharing anything.
 """
 
+import contextlib
 import inspect
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,12 +24,34 @@ from service.routes import admin, features, feedback, predict, probes
 from service.settings import Settings
 from service.state import build_state
 
+MAX_ERRORS = 20  # items of a 422's detail; past it, the last says how many more there were
+_MAX_TEXT = 200  # characters of one msg, type or loc step
+_MAX_DEPTH = 8  # steps of one loc
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
+
+
+def _item(error: Mapping[str, Any]) -> dict[str, Any]:
+    loc = [step if isinstance(step, int) else _cut(str(step)) for step in list(error.get("loc", ()))[:_MAX_DEPTH]]
+    return {"loc": loc, "msg": _cut(str(error.get("msg", ""))), "type": _cut(str(error.get("type", "")))}
+
+
+def problems(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A 422's ``detail``: FastAPI's items, ``loc``, ``msg`` and ``type`` only, cut short, at most
+    ``MAX_ERRORS``. FastAPI's own handler echoes each item's ``input`` (a NaN in it made that a
+    500) and every item: a 5 MB body of 600,000 unknown keys was answered with all of them."""
+    if len(errors) <= MAX_ERRORS:
+        return [_item(e) for e in errors]
+    more = len(errors) - (MAX_ERRORS - 1)
+    summary = {"loc": ["body"], "msg": f"and {more} more errors, not shown", "type": "too_many_errors"}
+    return [*(_item(e) for e in errors[: MAX_ERRORS - 1]), summary]
+
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
-    # FastAPI's own handler echoes the input back, and a NaN in it makes that a 500.
     assert isinstance(exc, RequestValidationError)
-    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)
+    return JSONResponse({"detail": problems(exc.errors())}, status_code=422)
 
 
 async def _injected(request: Request, exc: Exception) -> JSONResponse:
@@ -43,6 +67,13 @@ def _without_telemetry() -> dict[str, Any]:
     return {}
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    if isinstance(app, PredictionApi):
+        app.stop()
+
+
 class PredictionApi(FastAPI):
     """FastAPI, with ``MeasuredRequests`` in front of its whole stack rather than inside it: the
     hot routes (``service/fastpath.py``) are answered there, without passing the error, telemetry
@@ -50,6 +81,14 @@ class PredictionApi(FastAPI):
     everything else goes through the stack as before, measured the same way."""
 
     measured: MeasuredRequests | None = None
+
+    def stop(self) -> None:
+        """Shutting down: requests waiting on the wall clock (an injected delay) stop waiting.
+
+        Called by the lifespan's shutdown, and by ``service.serving`` as soon as uvicorn starts
+        shutting down: uvicorn sends the lifespan shutdown only once the requests in flight are
+        done, which would be after their delays."""
+        self.state.service.clock.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
@@ -73,14 +112,18 @@ def create_app(
     if model is None:
         model = load_model(Path(settings.model_path)) if settings.model_path else default_model(settings.model_version)
     state = build_state(settings, clock, model, log_stream)
-    app = PredictionApi(title="HFT Factor Prediction API", version=model.version, **_without_telemetry())
+    app = PredictionApi(
+        title="HFT Factor Prediction API", version=model.version, lifespan=_lifespan, **_without_telemetry()
+    )
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(InjectedFault, _injected)
     for module in (predict, features, feedback, probes, admin):
         app.include_router(module.router)
     # The hot routes skip FastAPI's per-request stack; the same endpoints stay declared above.
-    lean = lean_table([*predict.router.routes, *features.router.routes, *feedback.router.routes])
-    lean.update((k, v) for k, v in lean_table(probes.router.routes).items() if k == ("GET", "/metrics"))
+    hot = [*predict.router.routes, *features.router.routes, *feedback.router.routes]
+    lean = lean_table(hot, settings.max_body_bytes)
+    metrics = lean_table(probes.router.routes, settings.max_body_bytes)
+    lean.update((k, v) for k, v in metrics.items() if k == ("GET", "/metrics"))
     app.measured = MeasuredRequests(app.stack, state=state, lean=lean, handlers=app.exception_handlers)
     return app

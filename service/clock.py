@@ -10,18 +10,27 @@ simulated seconds, reproducibly, whether it runs in-process or under uvicorn.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from service.errors import ServiceError
+
 SIM_TIME_HEADER = "x-sim-time"
 SIM_SERVICE_TIME_HEADER = "x-sim-service-time"
 SIM_QUEUE_TIME_HEADER = "x-sim-queue-time"
+# A time past these is a broken client, not a scenario: taken, it would stay in the clock (which
+# never goes back) and in every latency sum from then on.
+MAX_SIM_TIME = 7_258_118_400.0  # Unix seconds of 2200-01-01T00:00:00Z
+MAX_REQUEST_SECONDS = 3600.0  # queued, or working, for an hour
 
 
-class ClockHeaderError(ValueError):
-    """A simulated-clock request whose time headers are missing or malformed."""
+class ClockError(ServiceError, ValueError):
+    """A time outside the range a clock takes."""
+
+
+class ClockHeaderError(ClockError):
+    """A simulated-clock request whose time headers are missing, malformed or out of range."""
 
 
 class RequestClock(Protocol):
@@ -58,18 +67,23 @@ class Clock(Protocol):
         """The latest time this clock knows, for work outside a request."""
         ...
 
+    def stop(self) -> None:
+        """The app is shutting down: whatever waits on this clock stops waiting."""
+        ...
+
 
 class LiveRequestClock:
     """Live mode, one request: wall time, real waiting, latency from a monotonic counter."""
 
-    def __init__(self) -> None:
+    def __init__(self, wall: WallClock) -> None:
+        self._wall = wall
         self._started = time.perf_counter()
 
     def now(self) -> float:
         return time.time()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._wall.sleep(seconds)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
@@ -79,16 +93,51 @@ class LiveRequestClock:
         return 0.0
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class WallClock:
-    """Live mode: real time, real waiting."""
+    """Live mode: real time, real waiting, until ``stop``.
+
+    Waits end early when the app shuts down: an injected delay of a minute (or several
+    stacked) would otherwise hold a graceful shutdown that long. The waits are futures the
+    clock keeps, woken by a timer or by ``stop``, which must be called from the loop serving
+    the requests (the app's lifespan, or ``service.serving``).
+    """
 
     simulated = False
+
+    def __init__(self) -> None:
+        self._waiting: set[asyncio.Future[None]] = set()
+        self._stopped = False
 
     def now(self) -> float:
         return time.time()
 
     def for_request(self, headers: Mapping[bytes, bytes]) -> RequestClock:
-        return LiveRequestClock()
+        return LiveRequestClock(self)
+
+    async def sleep(self, seconds: float) -> None:
+        """``asyncio.sleep(seconds)``, cut short by ``stop``."""
+        if self._stopped or seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(seconds, _wake, waiter)
+        self._waiting.add(waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiting.discard(waiter)
+
+    def stop(self) -> None:
+        self._stopped = True
+        for waiter in self._waiting:
+            _wake(waiter)
 
 
 class ModelledRequestClock:
@@ -113,8 +162,16 @@ class ModelledRequestClock:
         return self._now - self._start
 
 
-def _header_seconds(headers: Mapping[bytes, bytes], name: str, default: float | None) -> float:
-    raw = headers.get(name.encode())
+_LIMITS = {  # header (as ASGI carries it) -> (name, largest value, what that is)
+    b"x-sim-time": (SIM_TIME_HEADER, MAX_SIM_TIME, "2200-01-01T00:00:00Z"),
+    b"x-sim-queue-time": (SIM_QUEUE_TIME_HEADER, MAX_REQUEST_SECONDS, "an hour"),
+    b"x-sim-service-time": (SIM_SERVICE_TIME_HEADER, MAX_REQUEST_SECONDS, "an hour"),
+}
+
+
+def _header_seconds(headers: Mapping[bytes, bytes], key: bytes, default: float | None) -> float:
+    raw = headers.get(key)
+    name, upper, meaning = _LIMITS[key]
     if raw is None:
         if default is None:
             raise ClockHeaderError(f"header {name} is required when the service runs on a simulated clock")
@@ -123,8 +180,10 @@ def _header_seconds(headers: Mapping[bytes, bytes], name: str, default: float | 
         value = float(raw)  # float() reads bytes as it reads str: no decoding on the hot path
     except ValueError:
         raise ClockHeaderError(f"header {name}={raw.decode('latin-1')!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise ClockHeaderError(f"header {name}={raw.decode('latin-1')!r} must be a finite number >= 0")
+    if not 0.0 <= value <= upper:  # False for NaN too
+        raise ClockHeaderError(
+            f"header {name}={raw.decode('latin-1')!r} must be a finite number >= 0 and <= {upper:.0f} ({meaning})"
+        )
     return value
 
 
@@ -139,14 +198,22 @@ class SimulatedClock:
     simulated = True
 
     def __init__(self, start: float = 0.0) -> None:
+        if not 0.0 <= start <= MAX_SIM_TIME:
+            raise ClockError(f"start={start!r} must be Unix seconds >= 0 and <= {MAX_SIM_TIME:.0f} (2200-01-01)")
         self._latest = start
 
     def now(self) -> float:
         return self._latest
 
     def for_request(self, headers: Mapping[bytes, bytes]) -> RequestClock:
-        start = _header_seconds(headers, SIM_TIME_HEADER, None)
-        queued = _header_seconds(headers, SIM_QUEUE_TIME_HEADER, 0.0)
-        work = _header_seconds(headers, SIM_SERVICE_TIME_HEADER, 0.0)
-        self._latest = max(self._latest, start)
+        """Every header is checked before any is taken, so a rejected request moves nothing; the
+        clock's own time only ever moves forward (a request that queued is stamped earlier)."""
+        start = _header_seconds(headers, b"x-sim-time", None)
+        queued = _header_seconds(headers, b"x-sim-queue-time", 0.0)
+        work = _header_seconds(headers, b"x-sim-service-time", 0.0)
+        if start > self._latest:
+            self._latest = start
         return ModelledRequestClock(start, queued, work)
+
+    def stop(self) -> None:
+        """Nothing to cut short: modelled time is never waited for."""

@@ -30,12 +30,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from service.body_limit import too_large
+from service.errors import ServiceError
 from service.headers import scope_header
 
 ExceptionHandler = Callable[[Request, Any], Awaitable[Response] | Response]
 
 
-class LeanRouteError(TypeError):
+class LeanRouteError(ServiceError, TypeError):
     """A route declared as lean uses FastAPI machinery the lean path does not provide."""
 
 
@@ -87,9 +89,10 @@ class LeanRoute:
     route: APIRoute
     body_param: str | None  # the name the endpoint takes its body model by, if it takes one
     request_param: str
+    max_body: int | None = None  # bytes; a body past it is a 413 (``service/body_limit.py``)
 
     @classmethod
-    def of(cls, route: APIRoute) -> LeanRoute:
+    def of(cls, route: APIRoute, max_body: int | None = None) -> LeanRoute:
         dependant = route.dependant
         extra = [*dependant.dependencies, *dependant.path_params, *dependant.query_params, *dependant.header_params]
         extra += [*dependant.cookie_params]
@@ -99,7 +102,7 @@ class LeanRoute:
         model = body_param.field_info.annotation if body_param is not None else None
         if body_param is not None and not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise LeanRouteError(f"route {route.path}: its body must be one pydantic model")
-        return cls(route, body_param.name if body_param else None, dependant.request_param_name)
+        return cls(route, body_param.name if body_param else None, dependant.request_param_name, max_body)
 
     async def response(self, scope: Scope, receive: Receive, handlers: Mapping[Any, ExceptionHandler]) -> Response:
         """The route's answer, or its exception handler's; an exception without a handler is
@@ -120,7 +123,7 @@ class LeanRoute:
         kwargs: dict[str, Any] = {self.request_param: request}
         if self.body_param is not None:
             try:
-                raw = await _body(request)
+                raw = await _body(request, self.max_body)
             except ClientDisconnect:  # what FastAPI answers when reading the body fails
                 raise HTTPException(400, "There was an error parsing the body") from None
             body, errors = _read_body(self.route, raw, scope_header(request.scope, b"content-type"))
@@ -133,15 +136,21 @@ class LeanRoute:
         return response
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, limit: int | None) -> bytes:
     """The whole body, read from ASGI ``receive`` directly (Starlette's ``Request.body`` runs an
-    async generator per request) and left where ``Request.body`` looks, should the endpoint ask."""
+    async generator per request) and left where ``Request.body`` looks, should the endpoint ask;
+    a 413 as soon as it is over ``limit`` bytes, not read further."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -159,12 +168,12 @@ def _handler_for(handlers: Mapping[Any, ExceptionHandler], exc: Exception) -> Ex
     return None
 
 
-def lean_table(routes: Iterable[Any]) -> dict[tuple[str, str], LeanRoute]:
-    """``(method, path) -> LeanRoute`` for every API route given."""
+def lean_table(routes: Iterable[Any], max_body: int | None = None) -> dict[tuple[str, str], LeanRoute]:
+    """``(method, path) -> LeanRoute`` for every API route given, bodies limited to ``max_body`` bytes."""
     table: dict[tuple[str, str], LeanRoute] = {}
     for route in routes:
         if isinstance(route, APIRoute):
-            lean = LeanRoute.of(route)
+            lean = LeanRoute.of(route, max_body)
             for method in route.methods or ():
                 table[(method, route.path)] = lean
     return table

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from service.clock import RequestClock
+from service.errors import ServiceError
 
 
-class FeatureStoreUnavailable(Exception):
+class FeatureStoreUnavailable(ServiceError):
     """The store did not answer (outage or timeout)."""
 
 

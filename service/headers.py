@@ -16,3 +16,11 @@ def scope_header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def scope_header_raw(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header ``name``, as sent (bytes), or None."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None

@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.body_limit import declared_too_large, limited, too_large
 from service.clock import ClockHeaderError
 from service.fastpath import ExceptionHandler, LeanRoute
 from service.logs import log_request
@@ -30,7 +31,7 @@ PROBES = frozenset({"/health", "/ready"})
 
 
 class MeasuredRequests:
-    """Clock, metrics, request id and access log for every request but the probes."""
+    """Clock, metrics, request id, access log and body limit for every request but the probes."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class MeasuredRequests:
         self.cpu = state.cpu
         self.logger = state.access_log
         self.state = state
+        self.max_body = state.settings.max_body_bytes
         self._served = itertools.count(1)
 
     def _request_id(self, given: bytes | None) -> str:
@@ -81,8 +83,12 @@ class MeasuredRequests:
 
         lean = self.lean.get((scope["method"], scope["path"]))
         try:
-            if lean is None:
-                await self.app(scope, receive, send_with_status)
+            if declared_too_large(headers.get(b"content-length"), self.max_body):
+                refused = too_large(self.max_body)  # answered unread, before routing: counted as unmatched
+                answer = JSONResponse({"detail": refused.detail}, 413, headers=refused.headers)
+                await answer(scope, receive, send_with_status)
+            elif lean is None:
+                await self.app(scope, limited(receive, self.max_body), send_with_status)
             else:
                 try:
                     response = await lean.response(scope, receive, self.handlers)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from service.errors import ServiceError
 from service.numbers import finite, is_number
 
 FEATURES: tuple[str, ...] = (
@@ -82,7 +83,7 @@ class LogisticModel:
         return Prediction(direction, probability, max(probability, 1.0 - probability))
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ServiceError, ValueError):
     """A model artifact that cannot be loaded; the message names the file and the field."""
 
 

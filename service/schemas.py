@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from service.feature_schema import Reason
+from service.feature_schema import Reason, clipped, listed
 from service.model import FEATURES
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# A factor value as the schema shows it. The value itself is judged in the endpoint by the rule
+# /features rows are judged by (``feature_schema.feature_value``: no bool, no numeric string,
+# finite, within ``Settings.feature_abs_max``), so pydantic must take it as sent, not coerce it.
+FeatureValue = Annotated[Any, WithJsonSchema({"type": "number"})]
 
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9._-]+$", examples=["AAPL"])
-    features: dict[str, FiniteFloat] | None = Field(
+    features: dict[str, FeatureValue] | None = Field(
         default=None,
-        description=f"One finite value per factor: {', '.join(FEATURES)}; omitted, the feature store's are used.",
+        description=f"One number per factor: {', '.join(FEATURES)}, finite, within the service's "
+        "feature_abs_max (1000 unless configured); omitted, the feature store's are used.",
     )
 
     @model_validator(mode="after")
@@ -32,7 +36,7 @@ class PredictRequest(BaseModel):
             if missing:
                 parts.append(f"missing features: {', '.join(missing)}")
             if unknown:
-                parts.append(f"unknown features: {', '.join(unknown)}")
+                parts.append(f"unknown features: {listed(unknown, clipped)}")
             raise ValueError("; ".join(parts) + f" (expected exactly: {', '.join(FEATURES)})")
         return self
 
@@ -100,3 +104,56 @@ class FeedbackResult(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     model_version: str
+    admin: Literal["accepted", "refused", "disabled"] | None = Field(
+        default=None,
+        description="Only when the probe carries an Authorization header: whether that admin token "
+        "is the service's (disabled: the service has none).",
+    )
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool] = Field(description="model_loaded, feature_store_reachable")
+
+
+class Problem(BaseModel):
+    """Every error but a 422: what went wrong, in words."""
+
+    detail: str
+
+
+class InvalidItem(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, then the path into it.")
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """Every 422: FastAPI's shape, each item cut short and at most 20 items (the last may say how
+    many more there were)."""
+
+    detail: list[InvalidItem]
+
+
+# What each error status means on this service; a route lists the ones it can answer.
+_MEANING = {
+    400: "A simulated-clock request without valid X-Sim-* time headers, or a body that cannot be parsed.",
+    401: "Missing or wrong bearer token.",
+    404: "Not found.",
+    409: "Conflicts with the service's state.",
+    413: "Request body over the service's max_body_bytes.",
+    422: "The request is well-formed but invalid: where and why, per item.",
+    503: "Unavailable.",
+}
+
+
+def errors(*statuses: int, **meaning: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route answering ``statuses``; ``meaning`` overrides a description by
+    status (``s404="..."``)."""
+    return {
+        status: {
+            "model": ValidationProblem if status == 422 else Problem,
+            "description": meaning.get(f"s{status}", _MEANING[status]),
+        }
+        for status in statuses
+    }

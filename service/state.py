@@ -48,6 +48,8 @@ class ServiceState:
     _predictions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     access_log: logging.Logger | None = None
     cache: dict[str, FeatureRow] = field(default_factory=dict)  # last rows read, the breaker's fallback
+    symbols: frozenset[str] = frozenset()  # settings.symbols, for lookups per row
+    sources: frozenset[str] = frozenset()  # settings.sources
 
     def apply_chaos(self, now: float) -> None:
         """Push the active chaos faults to the boundaries they act on."""
@@ -97,13 +99,15 @@ def build_state(
         metrics=metrics,
         exposition=Exposition(WithoutCreatedSeries(metrics.registry)),
         cpu=cpu,
-        chaos=Chaos.seeded(settings.chaos_seed),
+        chaos=Chaos.seeded(settings.chaos_seed, settings.chaos_max_faults, settings.chaos_max_delay_seconds),
         store=store,
         store_client=FeatureStoreClient(store),
         breaker=CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_timeout, breaker_moved),
         monitors=monitors,
         pending=PendingPredictions(settings.feedback_ttl, settings.feedback_max_pending),
         access_log=request_logger(log_stream) if settings.access_log else None,
+        symbols=frozenset(settings.symbols),
+        sources=frozenset(settings.sources),
     )
     state.serve_model(model)
     metrics.scale_out.set(settings.scale_out_rps)

@@ -3,6 +3,17 @@
 A batch that is not a batch (no ``updates`` list, too long, a bad ``source``) is a 422; its
 rows are then checked one by one (``service/feature_schema.py``), so a bad row is rejected
 with its reason and counted while the good ones are stored.
+
+Symbols and sources become metric label values, so both come from a configured universe
+(``Settings.symbols``, ``Settings.sources``) and nothing a client makes up is ever a series:
+
+- a row for an unknown symbol is rejected like any bad row (reason ``unknown_symbol``, field
+  ``symbol``, counted in the bounded violations metric) while the rest of its batch is kept:
+  a feed that lists one symbol too many still delivers the others;
+- a batch from an unknown source is refused whole, a 422 naming the known sources, before any
+  row is read or counted: the source is the sender's configuration, not one row's data, so
+  the sender is told at once, and counting its rows as violations would blame the data. The
+  refusals still show, as 422s on ``/features`` in the request metrics.
 """
 
 from __future__ import annotations
@@ -10,24 +21,31 @@ from __future__ import annotations
 from collections import Counter
 
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from service.feature_schema import ValidRow, validate_row
 from service.feature_store import FeatureRow
 from service.model import FEATURES
-from service.schemas import FeatureBatch, FeatureBatchResult, RejectedRow
+from service.schemas import FeatureBatch, FeatureBatchResult, RejectedRow, errors
 from service.state import ServiceState, request_clock, service
 
 router = APIRouter()
 
 
-@router.post("/features", response_model=FeatureBatchResult)
+@router.post(
+    "/features",
+    response_model=FeatureBatchResult,
+    responses=errors(400, 413, 422, s422="Not a batch, or a batch from a source not in the service's sources."),
+)
 async def publish(batch: FeatureBatch, request: Request) -> Response:
     svc = service(request)
+    if batch.source not in svc.sources:
+        raise _unknown_source(batch.source, svc.settings.sources)
     now = request_clock(request).now()
     accepted: list[ValidRow] = []
     rejected: list[RejectedRow] = []
     for index, raw in enumerate(batch.updates):
-        row = validate_row(raw, now, svc.settings.feature_abs_max)
+        row = validate_row(raw, now, svc.settings.feature_abs_max, svc.symbols)
         if isinstance(row, ValidRow):
             accepted.append(row)
             continue
@@ -48,6 +66,11 @@ async def publish(batch: FeatureBatch, request: Request) -> Response:
     answer = FeatureBatchResult(accepted=len(accepted), rejected=rejected)
     # Serialised here: returning the model would make FastAPI validate up to 10,000 rows again.
     return Response(answer.model_dump_json(), media_type="application/json")
+
+
+def _unknown_source(source: str, known: tuple[str, ...]) -> RequestValidationError:
+    msg = f"unknown source {source!r}: this service takes batches from {', '.join(known)} (settings.sources)"
+    return RequestValidationError([{"type": "unknown_source", "loc": ("body", "source"), "msg": msg, "input": source}])
 
 
 def _store(svc: ServiceState, rows: list[ValidRow], now: float) -> None:

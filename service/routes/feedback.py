@@ -12,13 +12,13 @@ from collections import Counter
 from fastapi import APIRouter, Request, Response
 
 from service.outcomes import confidence_bin
-from service.schemas import FeedbackBatch, FeedbackResult
+from service.schemas import FeedbackBatch, FeedbackResult, errors
 from service.state import request_clock, service
 
 router = APIRouter()
 
 
-@router.post("/feedback", response_model=FeedbackResult)
+@router.post("/feedback", response_model=FeedbackResult, responses=errors(400, 413, 422))
 async def feedback(batch: FeedbackBatch, request: Request) -> Response:
     svc = service(request)
     now = request_clock(request).now()

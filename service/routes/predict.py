@@ -3,17 +3,21 @@
 A null the pipeline published for a feature is imputed with the model's training median
 (``LogisticModel.imputation``); the answer names those features in ``imputed``. Every answer
 carries a ``prediction_id`` (the request id, also in ``X-Request-ID``) and is remembered until
-the desk reports its outcome (``/feedback``).
+the desk reports its outcome (``/feedback``). Features sent in the body are judged by the rule
+``/features`` judges a row's by (``feature_schema.feature_values``), before anything else: an
+invalid body is a 422 even while chaos delays or fails requests.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 
+from service.feature_schema import feature_values
 from service.feature_store import FeatureRow, FeatureStoreUnavailable
 from service.headers import scope_header
 from service.outcomes import Pending
-from service.schemas import PredictRequest, PredictResponse
+from service.schemas import PredictRequest, PredictResponse, errors
 from service.state import FEATURE_STORE, ServiceState, request_clock, service
 
 router = APIRouter()
@@ -50,14 +54,30 @@ async def _features(svc: ServiceState, symbol: str, request: Request) -> tuple[F
     )
 
 
-@router.post("/predict", response_model=PredictResponse)
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    responses=errors(
+        400,
+        404,
+        413,
+        422,
+        503,
+        s404="The feature pipeline has not published the symbol (and no features were sent).",
+        s503="An injected fault, or the feature store unreachable with no cached features young enough.",
+    ),
+)
 async def predict(body: PredictRequest, request: Request) -> Response:
     svc = service(request)
     clock = request_clock(request)
+    given = None if body.features is None else feature_values(body.features, svc.settings.feature_abs_max)
+    if isinstance(given, list):
+        loc = ("body", "features")
+        raise RequestValidationError([{"type": v.reason, "loc": (*loc, v.field), "msg": v.detail} for v in given])
     await svc.chaos.apply(clock)
     imputed: list[str] = []
-    if body.features is not None:
-        features, degraded, age = body.features, False, None
+    if given is not None:
+        features, degraded, age = given, False, None
     else:
         row, degraded = await _features(svc, body.symbol, request)
         age = max(0.0, clock.now() - row.timestamp)

@@ -16,10 +16,10 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from harness.ports import free_port
+from harness.targets import wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.prometheus
@@ -148,13 +148,7 @@ def test_a_service_url_that_dies_mid_run_ends_it_with_exit_2(tmp_path: Path) -> 
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_ready(url, serve)
         run = Alertdrill(tmp_path, "run", str(scenario(tmp_path, "2h")), "--service-url", url, "--admin-token", "t0ken")
         run.wait_for("    simulated ")  # a tenth of the run is done
         serve.kill()

@@ -6,6 +6,7 @@ stored samples, and so the verdicts, must be identical to the in-process run's.
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_a_token_that_starts_with_a_dash_reaches_the_spawned_service_and_no_comm
 
     from harness import targets
 
-    monkeypatch.setattr(targets.secrets, "token_urlsafe", lambda n: "-starts-with-a-dash")
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "-starts-with-a-dash")
     with targets.spawned(seed=0, workers=2) as target:
         target.start()
         assert target.admin_token == "-starts-with-a-dash"
@@ -112,3 +113,11 @@ def test_a_token_that_starts_with_a_dash_reaches_the_spawned_service_and_no_comm
                 assert b"starts-with-a-dash" not in cmdline.read_bytes()
             except OSError:
                 continue
+
+
+def test_a_wrong_admin_token_is_refused_before_simulating(served: tuple[str, str], tmp_path: Path) -> None:
+    from harness.errors import ConfigurationError
+
+    url, _ = served
+    with pytest.raises(ConfigurationError, match="not this service's admin token"):
+        run(DATA / "short_spike.yaml", tmp_path, service=url, admin_token="wrong")

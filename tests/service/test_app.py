@@ -65,7 +65,7 @@ def test_predict_answers_direction_probability_and_confidence(client: Callable[.
         ({"symbol": "AAPL", "features": {**FEATURES_OK, "colour": 1}}, "unknown features: colour"),
         ({"symbol": "aapl!", "features": FEATURES_OK}, "pattern"),
         ({"features": FEATURES_OK}, "Field required"),
-        ({"symbol": "AAPL", "features": {**FEATURES_OK, "spread": "wide"}}, "valid number"),
+        ({"symbol": "AAPL", "features": {**FEATURES_OK, "spread": "wide"}}, "must be a number"),
     ],
 )
 def test_bad_input_is_a_422_with_a_reason_and_is_counted(
@@ -195,7 +195,8 @@ MONITOR_FAMILIES = {  # family: a sample name that must be in the scrape
 def test_exposition_has_no_created_series_and_passes_promtool_check_metrics(
     client: Callable[..., AsgiClient], tmp_path: Path
 ) -> None:
-    c = client(model_path=str(artifacts.write(tmp_path / "model.json", artifacts.artifact())))
+    symbols = tuple(f"S{i}" for i in range(200))
+    c = client(model_path=str(artifacts.write(tmp_path / "model.json", artifacts.artifact())), symbols=symbols)
     rows = [{"symbol": f"S{i}", "timestamp": 1000.0, "features": {**FEATURES_OK, "spread": None}} for i in range(200)]
     rows.append({"symbol": "BAD", "timestamp": 1000.0, "features": {**FEATURES_OK, "spread": "wide"}})
     assert c.post("/features", json={"source": "market-feed", "updates": rows}, headers=SIM).json()["accepted"] == 200

@@ -24,7 +24,8 @@ def test_half_open_lets_one_probe_through_and_a_success_closes() -> None:
     assert b.allow(30) and b.state is BreakerState.HALF_OPEN
     assert not b.allow(30.1)  # the probe is still out
     b.success(30.2)
-    assert b.state is BreakerState.CLOSED and b.allow(31)
+    state: BreakerState = b.state  # moved by success(): not the HALF_OPEN mypy narrowed it to above
+    assert state is BreakerState.CLOSED and b.allow(31)
     assert moves == [
         (BreakerState.CLOSED, BreakerState.OPEN),
         (BreakerState.OPEN, BreakerState.HALF_OPEN),

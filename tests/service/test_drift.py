@@ -71,6 +71,9 @@ def test_the_window_keeps_values_by_arrival_time_and_skips_nulls() -> None:
     assert window.scores(1200.0, None, min_values=1) == {}
 
 
+SYMBOLS = tuple(f"S{i:04d}" for i in range(600))  # publish's, all taken by the service
+
+
 def publish(c: AsgiClient, t: float, values: np.ndarray, shift: float = 0.0) -> None:
     """One batch: a row per value, on distinct symbols; ``spread`` shifted by ``shift`` sigma."""
     updates = [
@@ -86,7 +89,7 @@ def publish(c: AsgiClient, t: float, values: np.ndarray, shift: float = 0.0) -> 
 
 
 def test_the_drift_score_needs_enough_values_and_falls_when_a_feature_shifts(services: Services) -> None:
-    c = services()
+    c = services(symbols=SYMBOLS)
     rng = np.random.default_rng(4)
     publish(c, 0, rng.normal(size=150))
     m = scrape(c, 1)
@@ -107,18 +110,18 @@ def test_the_drift_score_needs_enough_values_and_falls_when_a_feature_shifts(ser
 
 
 def test_drift_window_and_minimum_are_settings_and_no_reference_means_no_score(services: Services) -> None:
-    c = services(drift_window=30.0, drift_min_values=10)
+    c = services(drift_window=30.0, drift_min_values=10, symbols=SYMBOLS)
     publish(c, 0, np.random.default_rng(5).normal(size=10))
     assert value(scrape(c, 30), "prediction_api_feature_drift_window_values", feature="spread") == 10
     assert value(scrape(c, 31), "prediction_api_feature_drift_window_values", feature="spread") is None
-    bare = services(artifact={"version": "old", "coefficients": dict.fromkeys(FEATURES, 0.0)})
+    bare = services(artifact={"version": "old", "coefficients": dict.fromkeys(FEATURES, 0.0)}, symbols=SYMBOLS)
     publish(bare, 0, np.random.default_rng(6).normal(size=300))
     assert value(scrape(bare, 1), "prediction_api_feature_drift_score", feature="spread") is None
 
 
 def test_the_reference_follows_a_model_reload(services: Services, tmp_path: Path) -> None:
     path = artifacts.write(tmp_path / "served.json", artifacts.artifact())
-    c = services(model_path=str(path), admin_token="t")
+    c = services(model_path=str(path), admin_token="t", symbols=SYMBOLS)
     publish(c, 0, np.random.default_rng(7).normal(size=300))
     assert value(scrape(c, 1), "prediction_api_feature_drift_score", feature="volatility") < 0.8  # type: ignore[operator]
     artifacts.write(path, artifacts.artifact(reference={f: artifacts.normal_quantiles() for f in FEATURES}))
@@ -154,7 +157,8 @@ def test_the_window_keeps_what_a_bounded_deque_would() -> None:
 
     from service import drift
 
-    window, reference = drift._Recent(capacity=8), deque(maxlen=drift.MAX_VALUES)
+    window = drift._Recent(capacity=8)
+    reference: deque[tuple[float, float]] = deque(maxlen=drift.MAX_VALUES)
     rng = np.random.default_rng(3)
     now = 0.0
     for _ in range(5000):

@@ -48,6 +48,19 @@ CASES: list[tuple[str, str, str | None, bytes | None]] = [
     ("POST", "/predict", "application/vnd.api+json; charset=utf-8", b'{"symbol": "AAPL"}'),
     ("POST", "/features", JSON, b'{"updates": []}'),
     ("POST", "/features", JSON, b'{"source": "Bad Source", "updates": [1]}'),
+    ("POST", "/features", JSON, json.dumps({"source": "made-up", "updates": [ROW]}).encode()),  # unknown source
+    ("POST", "/features", JSON, json.dumps({"source": "market-feed", "updates": [{**ROW, "symbol": "ZZZZ"}]}).encode()),
+    ("POST", "/features", JSON, b" " * (8 * 1024 * 1024 + 1)),  # over max_body_bytes: 413 unread
+    ("POST", "/predict", JSON, json.dumps({"symbol": "AAPL", **{f"k{i}": 0 for i in range(100)}}).encode()),
+    *(
+        ("POST", "/predict", JSON, b'{"symbol": "AAPL", "features": {%s}}' % features)
+        for features in (
+            b", ".join(b'"%s": %s' % (f.encode(), b"1.7e308" if f == "spread" else b"0.1") for f in FEATURES),
+            b", ".join(b'"%s": %s' % (f.encode(), b"true" if f == "spread" else b"1") for f in FEATURES),
+            b", ".join(b'"%s": %s' % (f.encode(), b'"0.1"' if f == "spread" else b"-1000") for f in FEATURES),
+            b", ".join(b'"%s": %s' % (f.encode(), b"1000.5" if f == "spread" else b"0") for f in FEATURES),
+        )
+    ),
     ("POST", "/feedback", JSON, b'{"outcomes": [{"prediction_id": "p000000000001", "outcome": "up"}]}'),
     ("POST", "/feedback", JSON, b'{"outcomes": [{"prediction_id": "p1", "outcome": "sideways"}]}'),
     ("POST", "/feedback", JSON, b"{}"),
@@ -83,7 +96,7 @@ def test_lean_and_routed_paths_answer_alike() -> None:
     for case, (a, b) in zip(CASES, asyncio.run(both()), strict=True):
         assert (a.status, a.content) == (b.status, b.content), case
     statuses = {a.status for a, _ in asyncio.run(both())}
-    assert {200, 404, 405, 422} <= statuses  # the table really covers good and bad requests
+    assert {200, 404, 405, 413, 422} <= statuses  # the table really covers good and bad requests
 
 
 def test_a_route_the_lean_path_cannot_serve_is_refused() -> None:
@@ -157,7 +170,9 @@ def _asgi(app: Any, path: str, messages: list[dict[str, Any]]) -> tuple[int, byt
             {"type": "http.request", "body": b"]}", "more_body": False},
         ],
         [{"type": "http.request", "body": b'{"outcomes": [', "more_body": True}],  # then the client is gone
+        [{"type": "http.request", "body": b" " * 1024 * 1024, "more_body": True}] * 9,  # past max_body_bytes
     ],
+    ids=["chunks", "cut-short", "too-large"],
 )
 def test_a_body_in_chunks_or_cut_short_is_read_as_fastapi_reads_it(messages: list[dict[str, Any]]) -> None:
     lean, routed = _services()

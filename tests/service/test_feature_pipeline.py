@@ -198,7 +198,7 @@ def test_the_feature_bound_is_a_setting(services: Services) -> None:
 
 def _variants() -> list[Any]:
     """Rows near the common shape: each one thing off (type, range, NaN, a key too many or few)."""
-    base = {"symbol": "AAPL", "timestamp": T0, "features": dict.fromkeys(FEATURES, 0.25)}
+    base: dict[str, Any] = {"symbol": "AAPL", "timestamp": T0, "features": dict.fromkeys(FEATURES, 0.25)}
     out: list[Any] = [base, [], None, {**base, "extra": 1}, {k: v for k, v in base.items() if k != "symbol"}]
     for ts in (T0 + 5.0, T0 + 5.0001, -0.0, -1.0, math.nan, math.inf, int(T0), True, "1"):
         out.append({**base, "timestamp": ts})
@@ -227,3 +227,16 @@ def test_the_shortcut_takes_the_common_shape() -> None:
 
     assert _plain_row(_variants()[0], T0, 1000.0) == validate_row(_variants()[0], T0, 1000.0)
     assert _plain_row(_variants()[0], T0, 1000.0) is not None
+
+
+@pytest.mark.parametrize("raw", _variants())
+def test_with_known_symbols_the_shortcut_still_decides_as_the_careful_path_does(raw: Any) -> None:
+    from service.feature_schema import _careful_row, _plain_row
+
+    symbols = frozenset({"MSFT", "BRK.B"})  # AAPL, the variants' symbol, is unknown here
+    careful = _careful_row(raw, T0, 1000.0, symbols)
+    plain = _plain_row(raw, T0, 1000.0, symbols)
+    assert plain is None or plain == careful
+    assert validate_row(raw, T0, 1000.0, symbols) == careful
+    if raw == _variants()[0]:  # a good row but for its symbol
+        assert isinstance(careful, Violation) and (careful.reason, careful.field) == ("unknown_symbol", "symbol")
