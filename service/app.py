@@ -6,13 +6,15 @@ and clock, so several can live in one process (one per simulated run) without sh
 
 import contextlib
 import inspect
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from service.chaos import InjectedFault
@@ -52,6 +54,21 @@ def problems(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": problems(exc.errors())}, status_code=422)
+
+
+def _not_allowed(routes: Sequence[APIRoute]) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A 405 handler whose ``Allow`` names every method of the path among ``routes``: Starlette
+    names only those of the first route that matched it (``PUT`` for ``/admin/chaos/{name}``,
+    which takes ``DELETE`` too)."""
+
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.scope["path"]
+        allowed = sorted({m for r in routes if r.methods and r.path_regex.match(path) for m in r.methods})
+        headers = {**(exc.headers or {}), **({"Allow": ", ".join(allowed)} if allowed else {})}
+        return JSONResponse({"detail": exc.detail}, status_code=405, headers=headers)
+
+    return handle
 
 
 async def _injected(request: Request, exc: Exception) -> JSONResponse:
@@ -100,6 +117,25 @@ class PredictionApi(FastAPI):
     async def stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
 
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's schema, with what this service's settings decide written in: the sources a
+        batch may come from and the bounds of a factor value, so a request the schema calls valid
+        is one the service takes (schemathesis checks exactly that)."""
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            settings: Settings = self.state.service.settings
+            models = schema.get("components", {}).get("schemas", {})
+            source = models.get("FeatureBatch", {}).get("properties", {}).get("source")
+            if source is not None:
+                source.pop("pattern", None)
+                source["enum"] = list(settings.sources)
+            features = models.get("PredictRequest", {}).get("properties", {}).get("features", {})
+            for option in features.get("anyOf", [features]):
+                for value in option.get("properties", {}).values():
+                    value["minimum"], value["maximum"] = -settings.feature_abs_max, settings.feature_abs_max
+            self.openapi_schema = schema
+        return self.openapi_schema
+
 
 def create_app(
     settings: Settings | None = None,
@@ -118,8 +154,12 @@ def create_app(
     app.state.service = state
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(InjectedFault, _injected)
-    for module in (predict, features, feedback, probes, admin):
+    modules = (predict, features, feedback, probes, admin)
+    for module in modules:
         app.include_router(module.router)
+    app.add_exception_handler(
+        405, _not_allowed([r for m in modules for r in m.router.routes if isinstance(r, APIRoute)])
+    )
     # The hot routes skip FastAPI's per-request stack; the same endpoints stay declared above.
     hot = [*predict.router.routes, *features.router.routes, *feedback.router.routes]
     lean = lean_table(hot, settings.max_body_bytes)

@@ -12,21 +12,30 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from service.clock import RequestClock
 from service.errors import ServiceError
 
 
-class ChaosSpec(BaseModel):
-    """One fault's effect, as the admin API accepts it."""
+def _whole(value: object) -> object:
+    """JSON Schema counts ``5.0`` as an integer; strict pydantic does not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class ChaosSpec(BaseModel):
+    """One fault's effect, as the admin API accepts it: strictly (``false`` is not a delay,
+    ``"1"`` not a rate), so what the schema calls invalid is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     delay_seconds: float = Field(default=0.0, ge=0.0, le=60.0)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    error_every: int = Field(default=0, ge=0, description="Fail every Nth request (a broken pooled connection).")
+    error_every: Annotated[int, BeforeValidator(_whole)] = Field(
+        default=0, ge=0, description="Fail every Nth request (a broken pooled connection)."
+    )
     cpu_cores: float = Field(default=0.0, ge=0.0, le=256.0, description="Cores a runaway thread burns.")
     feature_store_down: bool = Field(default=False, description="The feature store does not answer.")
     feature_store_delay: float = Field(default=0.0, ge=0.0, le=60.0, description="Added store latency.")

@@ -15,11 +15,20 @@ from service.model import FEATURES
 FeatureValue = Annotated[Any, WithJsonSchema({"type": "number"})]
 
 
+# Exactly the model's factors, each a number (its bounds are the settings', set in the app's schema).
+_FEATURES_SCHEMA = {
+    "type": "object",
+    "properties": {name: {"type": "number"} for name in FEATURES},
+    "required": list(FEATURES),
+    "additionalProperties": False,
+}
+
+
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symbol: str = Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9._-]+$", examples=["AAPL"])
-    features: dict[str, FeatureValue] | None = Field(
+    features: Annotated[dict[str, FeatureValue], WithJsonSchema(_FEATURES_SCHEMA)] | None = Field(
         default=None,
         description=f"One number per factor: {', '.join(FEATURES)}, finite, within the service's "
         "feature_abs_max (1000 unless configured); omitted, the feature store's are used.",

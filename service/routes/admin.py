@@ -72,8 +72,8 @@ async def list_chaos(request: Request) -> dict[str, ChaosSpec]:
 async def set_chaos(name: str, spec: ChaosSpec, request: Request) -> dict[str, ChaosSpec]:
     svc = service(request)
     if spec.cpu_cores and not svc.clock.simulated:
-        msg = "cpu_cores is modelled only on a simulated clock; live, load the CPU for real"
-        raise RequestValidationError([{"type": "value_error", "loc": ("body", "cpu_cores"), "msg": msg}])
+        # A valid fault this service cannot take in its state (live): a conflict, not a bad body.
+        raise HTTPException(409, "cpu_cores is modelled only on a simulated clock; live, load the CPU for real")
     try:
         svc.chaos.set(name, spec)
     except ChaosLimitError as exc:

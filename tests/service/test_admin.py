@@ -73,3 +73,21 @@ def test_the_health_probe_says_whether_a_token_is_the_services_and_counts_nothin
     assert c.get("/health", headers={"Authorization": "Bearer nope"}).json()["admin"] == "refused"
     assert client().get("/health", headers={"Authorization": "Bearer x"}).json()["admin"] == "disabled"
     assert "/health" not in c.get("/metrics", headers=SIM).text  # a probe is no request series
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"delay_seconds": False}, 422),  # pydantic's lax mode took false for 0.0
+        ({"error_rate": "0.5"}, 422),
+        ({"error_every": True}, 422),
+        ({"error_every": 5.5}, 422),
+        ({"error_every": 5.0}, 200),  # JSON Schema's integer
+        ({"delay_seconds": 1}, 200),
+    ],
+)
+def test_a_fault_is_read_as_strictly_as_its_schema(
+    body: dict[str, object], status: int, client: Callable[..., AsgiClient]
+) -> None:
+    headers = {**SIM, "Authorization": "Bearer secret"}
+    assert client(admin_token="secret").put("/admin/chaos/x", json=body, headers=headers).status_code == status

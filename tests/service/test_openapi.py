@@ -137,12 +137,29 @@ def test_a_bad_artifact_on_reload_is_a_422_of_the_one_shape(tmp_path: Path) -> N
         c.close()
 
 
-def test_cpu_cores_on_a_live_clock_is_a_422_of_the_one_shape() -> None:
+def test_cpu_cores_on_a_live_clock_is_a_409_not_a_bad_body() -> None:
+    """The body is valid (the schema says so); the live service cannot take that fault."""
     c = AsgiClient(create_app(Settings(admin_token="secret"), WallClock()))
     try:
         r = c.put("/admin/chaos/hog", json={"cpu_cores": 1}, headers=ADMIN)
-        assert r.status_code == 422
-        [error] = r.json()["detail"]
-        assert error["loc"] == ["body", "cpu_cores"] and "simulated clock" in error["msg"]
+        assert r.status_code == 409 and "simulated clock" in r.json()["detail"]
+    finally:
+        c.close()
+
+
+def test_the_schema_describes_what_the_settings_allow() -> None:
+    app = create_app(Settings(sources=("feed-a", "feed-b"), feature_abs_max=50.0), WallClock())
+    models = app.openapi()["components"]["schemas"]
+    assert models["FeatureBatch"]["properties"]["source"]["enum"] == ["feed-a", "feed-b"]
+    [features, _] = models["PredictRequest"]["properties"]["features"]["anyOf"]
+    assert features["additionalProperties"] is False and set(features["required"]) == set(FEATURES)
+    assert all(v["minimum"] == -50.0 and v["maximum"] == 50.0 for v in features["properties"].values())
+
+
+def test_a_405_allows_every_method_of_the_path() -> None:
+    c = AsgiClient(create_app(Settings(admin_token="secret"), WallClock()))
+    try:
+        r = c.request("OPTIONS", "/admin/chaos/x", headers=ADMIN)
+        assert r.status_code == 405 and r.headers["allow"] == "DELETE, PUT"
     finally:
         c.close()
