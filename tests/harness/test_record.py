@@ -85,3 +85,24 @@ def test_openmetrics_leaves_out_stale_markers_and_escapes_labels(tmp_path: Path)
     assert sum(line.startswith("b{") for line in lines) == 1  # the stale marker is not written
     assert 'a{job="j"} Inf 1767225600.001' in lines and 'a{job="j"} -Inf 1767225600.002' in lines
     assert [line.split("{")[0] for line in lines if not line.startswith("#")] == ["a"] * 4 + ["b"] + ["up"] * 2
+
+
+def test_a_run_folder_is_whole_or_absent(tmp_path: Path) -> None:
+    """A failure while writing (a full disk) leaves the previous folder as it was, no half one."""
+    import pytest
+
+    from harness.errors import RunFolderError
+    from harness.record import replaced_atomically
+
+    folder = tmp_path / "run"
+    with replaced_atomically(folder) as staging:
+        (staging / "verdict.json").write_text("{}")
+    assert (folder / "verdict.json").read_text() == "{}"
+    with pytest.raises(RunFolderError, match="No space left"), replaced_atomically(folder) as staging:
+        (staging / "verdict.json").write_text('{"new": 1}')
+        raise OSError(28, "No space left on device")
+    assert (folder / "verdict.json").read_text() == "{}"  # the old one, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no staging left behind
+    with pytest.raises(KeyboardInterrupt), replaced_atomically(folder) as staging:
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
