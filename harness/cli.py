@@ -305,13 +305,23 @@ def _names(text: str) -> tuple[str, ...]:
     return names
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alertdrill")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="alertdrill", description=__doc__)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one scenario and judge its expectations")
     run.add_argument("scenario", help="scenario file (YAML)")
-    run.add_argument("--seed", type=int, help="override the scenario's seed")
+    run.add_argument("--seed", type=_seed, help="override the scenario's seed (default: the scenario's, else 0)")
     run.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     run.add_argument("--report", action="store_true", help="also execute the report notebook into the run folder")
@@ -404,8 +414,8 @@ def parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=_cmd_train)
 
     serve = sub.add_parser("serve", help="run the prediction service under uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--sim-clock", action="store_true", help="honour X-Sim-Time (driven by a simulator)")
     serve.add_argument(
         "--admin-token",
@@ -413,14 +423,21 @@ def parser() -> argparse.ArgumentParser:
         help="enable the admin/chaos API with this bearer token (default: $ALERTDRILL_ADMIN_TOKEN; "
         "prefer the variable: a command line is visible to every user in ps)",
     )
-    serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker")
+    serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker (default: 0)")
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")
-    serve.add_argument("--log-level", default="info", help="uvicorn's own log level")
-    serve.add_argument("--model", help="model artifact (JSON) to serve, e.g. config/model.json")
+    serve.add_argument("--log-level", default="info", help="uvicorn's own log level (default: info)")
+    serve.add_argument(
+        "--model",
+        help="model artifact (JSON) to serve, e.g. config/model.json (default: a built-in logistic model "
+        "without training references, so no drift score)",
+    )
     serve.add_argument("--scale-out-rps", type=_positive, help="the autoscaler's per-replica target (default 800)")
     serve.add_argument("--no-access-log", action="store_true", help="no ECS JSON line per request on stdout")
     serve.add_argument(
-        "--symbols", type=_names, help="symbols the feature pipeline may publish, comma-separated (default: 9)"
+        "--symbols",
+        type=_names,
+        help="symbols the feature pipeline may publish, comma-separated "
+        "(default: AAPL,MSFT,NVDA,AMZN,GOOG,META,TSLA,SPY,QQQ)",
     )
     serve.add_argument("--sources", type=_names, help="upstream sources taken (default: market-feed,unknown)")
     serve.add_argument("--max-body-bytes", type=_count, help="largest request body; 413 beyond (default 8 MiB)")

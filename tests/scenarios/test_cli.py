@@ -273,3 +273,12 @@ def test_serve_on_a_busy_port_exits_2_naming_it(tmp_path: Path) -> None:
         proc = alertdrill(tmp_path, "serve", "--port", str(port))
     assert proc.returncode == 2, proc.stderr
     assert f"--port {port}" in proc.stderr and "in use" in proc.stderr
+
+
+def test_version_and_every_serve_default_in_help(tmp_path: Path) -> None:
+    version = alertdrill(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("alertdrill ")
+    text = " ".join(alertdrill(tmp_path, "serve", "--help").stdout.split())
+    for option in ("--host", "--port", "--chaos-seed", "--log-level", "--model", "--symbols", "--max-body-bytes"):
+        after = text.split(option, 2)[-1]  # the option's own help, after its usage mention
+        assert "default" in after.split(" --")[0], f"{option}: no default in its help"
