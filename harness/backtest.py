@@ -14,15 +14,20 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.alert_state import TemplateContext
+from harness.engine import (
+    Evaluation,
+    EvaluationWindow,
+    SampleSet,
+    SeriesFileError,
+    TemplateContext,
+    evaluate_groups,
+    load_openmetrics,
+    load_rule_groups,
+    prometheus_server,
+    write,
+)
 from harness.errors import ConfigurationError, QueryError
-from harness.evaluate import Evaluation, EvaluationWindow, evaluate_groups
-from harness.openmetrics import SeriesFileError, load_openmetrics
-from harness.prometheus import prometheus_server
 from harness.record import instance_json, read_samples_parquet, write_json, write_states
-from harness.remote_write import write
-from harness.rules import load_rule_groups
-from harness.samples import SampleSet
 
 PARQUET_MAGIC = b"PAR1"
 # The columns of a run folder's samples.parquet that a backtest reads (harness/record.py writes them).

@@ -20,10 +20,9 @@ from typing import Any
 
 import yaml
 
-from harness.binaries import find_binary
+from harness.engine import check_rules, find_binary
 from harness.errors import ConfigurationError, RuleFileError
 from harness.promql_names import metric_names
-from harness.rules import check_rules
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("devops", "data-engineering", "ml-engineering")

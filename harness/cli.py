@@ -144,7 +144,7 @@ def _timestamp(text: str) -> float:
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from harness.backtest import backtest, fetch_series, load_series, write_backtest
-    from harness.durations import parse_duration
+    from harness.engine import parse_duration
 
     try:
         interval = parse_duration(args.interval)
@@ -256,7 +256,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from harness.ports import check_bindable
+    from harness.engine import check_bindable
     from service import Settings, SimulatedClock, WallClock, create_app
     from service.model import ModelFileError
     from service.serving import ServeError, serve

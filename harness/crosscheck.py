@@ -24,15 +24,19 @@ from pathlib import Path
 
 import yaml
 
-from harness.alert_state import AlertState, RuleTimeline
 from harness.backtest import backtest
-from harness.binaries import find_binary
-from harness.durations import format_duration
+from harness.engine import (
+    AlertState,
+    RuleGroup,
+    RuleTimeline,
+    SampleSet,
+    find_binary,
+    format_duration,
+    is_stale,
+    load_rule_groups,
+)
 from harness.errors import ConfigurationError
 from harness.record import read_samples_parquet
-from harness.remote_write import is_stale
-from harness.rules import RuleGroup, load_rule_groups
-from harness.samples import SampleSet
 
 TIMESTAMP_SUFFIX = "_timestamp_seconds"
 EVERY_NTH = 10  # quiet evaluations checked besides every transition

@@ -17,11 +17,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.alert_state import AlertInstance, StateRow
+from harness.engine import STALE_NAN_BITS, AlertInstance, Labels, SampleSet, StateRow, is_stale
 from harness.errors import RunFolderError
-from harness.evaluate import SignalSeries
-from harness.remote_write import STALE_NAN_BITS, Labels, is_stale
-from harness.samples import SampleSet
+from harness.signals import SignalSeries
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -13,11 +13,23 @@ from typing import Literal
 
 import httpx
 
-from harness.alert_state import AlertInstance, RuleTimeline
+from harness.engine import (
+    AlertInstance,
+    Evaluation,
+    EvaluationWindow,
+    RuleGroup,
+    RuleTimeline,
+    SampleSet,
+    StartingPrometheus,
+    checking_rules,
+    evaluate_groups,
+    read_rule_groups,
+    samples_from_scrapes,
+    starting_prometheus,
+    write,
+)
 from harness.errors import ConfigurationError, FaultError, ServiceLostError
-from harness.evaluate import Evaluation, EvaluationWindow, SignalSeries, evaluate_groups, evaluate_signals
 from harness.events import RunListener, Silent
-from harness.prometheus import StartingPrometheus, starting_prometheus
 from harness.record import (
     instance_json,
     replaced_atomically,
@@ -28,10 +40,8 @@ from harness.record import (
     write_signals,
     write_states,
 )
-from harness.remote_write import write
-from harness.rules import RuleGroup, checking_rules, read_rule_groups
-from harness.samples import SampleSet, samples_from_scrapes
 from harness.scenario import Scenario, check_alert_names
+from harness.signals import SignalSeries, evaluate_signals
 from harness.targets import Target, in_process, remote, spawned
 from harness.verdict import Verdict, judge
 from service.model import ModelFileError, load_model

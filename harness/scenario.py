@@ -26,9 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from harness.durations import parse_duration
+from harness.engine import compose, line_of, parse_duration, read_text
 from harness.errors import ScenarioError
-from harness.yaml_lines import compose, line_of, read_text
 from service.model import FEATURES
 from sim.regimes import REGIMES
 from sim.specs import (

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import httpx
+
+from harness.engine import EvaluationWindow, Labels, RecordingRule, RuleGroup, evaluation_times, query_range
+
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TAIL = re.compile(rf"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?({_NUMBER})\s*$")
 _SET_OPERATOR = re.compile(r"\b(and|or|unless)\b")
@@ -67,3 +71,37 @@ def signal_of(expr: str) -> Signal | None:
         return None
     lhs = clause[: m.start()].strip()
     return Signal(lhs, m.group(1), float(m.group(2))) if lhs else None
+
+
+@dataclass(frozen=True)
+class SignalSeries:
+    """What an alert watched (its expression left of the threshold), as Prometheus evaluated it."""
+
+    alert: str
+    expr: str
+    op: str
+    threshold: float
+    points: tuple[tuple[float, Labels, float], ...]  # (seconds since start, labels, value)
+
+
+def evaluate_signals(
+    client: httpx.Client, url: str, groups: list[RuleGroup], window: EvaluationWindow
+) -> list[SignalSeries]:
+    """What each alert watched, evaluated by Prometheus at its group's times: for plots only, so
+    asked for only when a run folder is written (one more ``query_range`` per alert), after
+    ``evaluate_groups`` has written the recording rules' outputs the signals may read."""
+    out: list[SignalSeries] = []
+    for group in groups:
+        times = evaluation_times(group.interval, window.duration)
+        for rule in group.rules:
+            if isinstance(rule, RecordingRule) or (signal := signal_of(rule.expr)) is None:
+                continue
+            start, end = window.start_unix + times[0], window.start_unix + times[-1]
+            seen = query_range(client, url, signal.expr, start, end, group.interval)
+            points = tuple(
+                (ms / 1000 - window.start_unix, labels, value)
+                for ms, vector in sorted(seen.items())
+                for labels, value in vector
+            )
+            out.append(SignalSeries(rule.name, signal.expr, signal.op, signal.threshold, points))
+    return out

@@ -24,9 +24,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.engine import die_with_parent
 from harness.errors import AlertdrillError, ConfigurationError
 from harness.notebooks import run_report, suite_analysis
-from harness.processes import die_with_parent
 from harness.record import write_json
 from harness.run import run_scenario
 from harness.scenario import load_scenario

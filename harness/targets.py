@@ -23,9 +23,8 @@ from typing import IO
 
 import httpx
 
+from harness.engine import bound, free_port, stop
 from harness.errors import ConfigurationError, EngineError
-from harness.ports import free_port
-from harness.processes import bound, stop
 from service import Settings, SimulatedClock, create_app
 from sim.transport import AsgiTransport, HttpTransport, Transport
 

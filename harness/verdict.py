@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.alert_state import AlertInstance
+from harness.engine import AlertInstance
 from harness.scenario import Expectation, Scenario
 from sim.records import FaultRecord
 

@@ -19,12 +19,15 @@ from pathlib import Path
 
 import httpx
 
-from harness.evaluate import EvaluationWindow, evaluate_groups
-from harness.prometheus import prometheus_server
-from harness.remote_write import write
-from harness.rules import load_rule_groups
+from harness.engine import (
+    EvaluationWindow,
+    evaluate_groups,
+    load_rule_groups,
+    prometheus_server,
+    samples_from_scrapes,
+    write,
+)
 from harness.run import simulate_scenario
-from harness.samples import samples_from_scrapes
 from harness.scenario import parse_scenario
 
 REPO = Path(__file__).resolve().parents[2]

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from harness.ports import free_port
-from harness.processes import stop
+from harness.engine import free_port, stop
 from service.model import FEATURES
 
 REPO = Path(__file__).resolve().parents[2]

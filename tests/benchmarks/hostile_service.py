@@ -32,8 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.ports import free_port
-from harness.processes import bound, stop
+from harness.engine import bound, free_port, stop
 from harness.targets import wait_ready
 
 TOKEN = "hostile-" + uuid.uuid4().hex

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.alert_state import AlertState, run_state_machine
+from harness.engine import AlertingRule, AlertState, run_state_machine
 from harness.errors import DuplicateAlertError
-from harness.rules import AlertingRule
 
 A = (("instance", "a"),)
 B = (("instance", "b"),)

@@ -9,10 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.backtest import load_series
-from harness.openmetrics import SeriesFileError
+from harness.engine import STALE_NAN, SampleSet, SeriesFileError, is_stale
 from harness.record import write_openmetrics, write_samples_parquet
-from harness.remote_write import STALE_NAN, is_stale
-from harness.samples import SampleSet
 
 START = 1_767_623_400.0
 UP = (("__name__", "up"), ("instance", "a:1"), ("job", "api"))

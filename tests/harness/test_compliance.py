@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.alert_state import AlertInstance
 from harness.backtest import backtest
 from harness.crosscheck import crosscheck_samples
-from harness.durations import format_duration, parse_duration
-from harness.samples import SampleSet
+from harness.engine import AlertInstance, SampleSet, format_duration, parse_duration
 
 pytestmark = pytest.mark.prometheus
 RULES = Path(__file__).parent / "data" / "compliance_rules.yml"
@@ -112,8 +110,7 @@ def test_series_read_back_from_a_running_prometheus_give_the_same_alerts(
     import httpx
 
     from harness.backtest import fetch_series
-    from harness.prometheus import prometheus_server
-    from harness.remote_write import write
+    from harness.engine import prometheus_server, write
 
     with prometheus_server() as source, httpx.Client() as client:
         write(client, source.url, list(input_samples().series.items()))

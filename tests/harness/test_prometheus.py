@@ -9,11 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.binaries import find_binary
+from harness.engine import STALE_NAN, find_binary, prometheus_server, query_range, write
 from harness.errors import BinaryNotFound, PrometheusStartError
-from harness.evaluate import query_range
-from harness.prometheus import prometheus_server
-from harness.remote_write import STALE_NAN, write
 
 pytestmark = pytest.mark.prometheus
 T0 = 1_767_623_400  # unix seconds
@@ -86,8 +83,8 @@ def test_a_prometheus_that_will_not_start_is_reported_with_its_log(
 
 def test_duplicate_alert_labels_are_an_error_not_a_silent_pick(tmp_path: Path) -> None:
     from harness.backtest import backtest
+    from harness.engine import SampleSet
     from harness.errors import DuplicateAlertError
-    from harness.samples import SampleSet
 
     samples = SampleSet(T0)
     for instance in ("a", "b"):

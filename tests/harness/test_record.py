@@ -14,9 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.engine import STALE_NAN, SampleSet, is_stale
 from harness.record import read_samples_parquet, write_openmetrics, write_samples_parquet
-from harness.remote_write import STALE_NAN, is_stale
-from harness.samples import SampleSet
 
 START = 1_767_225_600.0
 

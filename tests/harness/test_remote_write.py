@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from harness.remote_write import STALE_NAN, _sample, _samples, is_stale
+from harness.engine.remote_write import STALE_NAN, _sample, _samples, is_stale
 
 
 def _one_by_one(samples: list[tuple[int, float]]) -> bytes:

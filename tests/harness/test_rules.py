@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import read_rule_groups
 from harness.errors import RuleFileError
-from harness.rules import read_rule_groups
 
 RULES = """\
 groups:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from harness.remote_write import STALE_NAN, is_stale
-from harness.samples import samples_from_scrapes
+from harness.engine import STALE_NAN, is_stale, samples_from_scrapes
 from sim.records import Scrape
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +77,7 @@ def _normalised(samples: list[tuple[str, dict[str, str], float]]) -> list[tuple[
 
 def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
     """Every sample line through the fast reader's line check, or None if it refuses one."""
-    from harness.samples import _fast_line
+    from harness.engine.samples import _fast_line
 
     out = []
     for line in body.splitlines():
@@ -91,8 +90,8 @@ def _fast_samples(body: str) -> list[tuple[str, dict[str, str], float]] | None:
 
 
 def test_fast_exposition_parser_agrees_with_prometheus_client() -> None:
+    from harness.engine.samples import _full_samples
     from harness.exercise import scrape_exercised_service
-    from harness.samples import _full_samples
 
     body = scrape_exercised_service(REPO / "config" / "model.json")
     fast = _fast_samples(body)
@@ -101,7 +100,7 @@ def test_fast_exposition_parser_agrees_with_prometheus_client() -> None:
 
 
 def test_lines_the_fast_parser_cannot_read_fall_back_to_the_full_parser() -> None:
-    from harness.samples import _full_samples, parse_exposition
+    from harness.engine.samples import _full_samples, parse_exposition
 
     assert _fast_samples(TRICKY) is None  # escapes and a timestamp
     easy = "\n".join(line for line in TRICKY.splitlines() if "esc" not in line and "with_time" not in line)
@@ -117,7 +116,7 @@ def test_lines_the_fast_parser_cannot_read_fall_back_to_the_full_parser() -> Non
 def test_a_reader_gives_what_the_full_parser_gives_scrape_after_scrape() -> None:
     """Series remembered from one scrape must not change how the next is read: values move,
     a series appears, and a body with an escaped label is read whole by the full parser."""
-    from harness.samples import ScrapeReader, _full_samples, _series_labels
+    from harness.engine.samples import ScrapeReader, _full_samples, _series_labels
 
     target = (("instance", "i"), ("job", "j"))
     bodies = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.alert_state import AlertInstance
+from harness.engine import AlertInstance
 from harness.scenario import parse_scenario
 from harness.verdict import judge
 from sim.records import FaultRecord

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ports import free_port
+from harness.engine import free_port
 from harness.targets import wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,7 +198,7 @@ def test_a_prometheus_that_exits_fails_the_run_early(tmp_path: Path) -> None:
 
 
 def test_folders_of_killed_runs_are_swept_and_live_ones_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.processes import owned_temp_dir
+    from harness.engine import owned_temp_dir
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen(["true"])

@@ -14,9 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from harness.engine import free_port, stop
 from harness.errors import FaultError
-from harness.ports import free_port
-from harness.processes import stop
 from harness.run import RunResult, run_scenario
 from harness.scenario import load_scenario
 from harness.targets import serve_command, serve_environment, wait_ready

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.binaries import find_binary
+from harness.engine import find_binary
 from service import Settings, SimulatedClock, create_app
 from service.model import FEATURES
 from tests.asgi_client import AsgiClient

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.ports import free_port
+from harness.engine import free_port
 from service.model import FEATURES
 
 

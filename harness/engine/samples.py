@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.remote_write import STALE_NAN, Labels, is_stale
-from sim.records import Scrape
+from harness.engine.remote_write import STALE_NAN, Labels, is_stale
 
 DEFAULT_JOB = "prediction-api"
 DEFAULT_INSTANCE = "prediction-api:8000"
@@ -136,6 +136,21 @@ class ScrapeReader:
 def parse_exposition(body: str, target: Labels) -> dict[Labels, float]:
     """Every sample of one scrape, by its series' labels (the target's labels added)."""
     return ScrapeReader(target).read(body)
+
+
+class Scrape(Protocol):
+    """What the engine needs of one scrape: when (seconds since the run's start), its body (None
+    when it failed) and whether it succeeded. A simulator's scrape record is one; the engine
+    knows no simulator."""
+
+    @property
+    def time(self) -> float: ...
+
+    @property
+    def body(self) -> str | None: ...
+
+    @property
+    def ok(self) -> bool: ...
 
 
 def samples_from_scrapes(

@@ -1,4 +1,5 @@
-"""The processes alertdrill starts: bound to its life, stopped politely, then firmly.
+"""The processes alertdrill starts, and their ports: bound to its life, stopped politely, then
+firmly; ports are free loopback ports chosen by the kernel, never fixed.
 
 A child started with ``bound`` gets SIGKILL from the kernel when alertdrill dies, however it
 dies: ``setpriv --pdeathsig KILL`` (util-linux, on every Debian and Ubuntu system) sets the
@@ -16,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -84,3 +86,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise ``OSError`` now if ``host:port`` cannot be listened on (taken, or not an address
+    of this machine): uvicorn would log it and exit 1, or 3, as if the service had failed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        sock.bind((host, port))

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from harness.binaries import find_binary
-from harness.durations import parse_duration
+from harness.engine.binaries import find_binary
+from harness.engine.durations import parse_duration
+from harness.engine.processes import bound, stop
+from harness.engine.templates import TemplateData, TemplateUnsupported, expand
 from harness.errors import RuleFileError
-from harness.processes import bound, stop
-from harness.templates import TemplateData, TemplateUnsupported, expand
 
 DEFAULT_EVALUATION_INTERVAL = 15.0
 CHECK_TIMEOUT = 15.0  # promtool checks the shipped rules in ~60 ms: one that hangs is broken
@@ -138,7 +138,7 @@ def load_rule_groups(
 
 
 def _parse_file(path: Path, default_interval: float) -> list[RuleGroup]:
-    from harness.yaml_lines import read_text
+    from harness.engine.yaml_lines import read_text
 
     # Text as Prometheus reads it (UTF-8, or UTF-16 with a byte-order mark); over 10 MB is a mistake.
     text = read_text(path, "rule file", RuleFileError, limit=10_000_000, utf16=True)

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from harness.alert_state import Labels, RuleTimeline, TemplateContext, run_state_machine
+from harness.engine.alert_state import RuleTimeline, TemplateContext, run_state_machine
+from harness.engine.remote_write import Labels, write
+from harness.engine.rules import RecordingRule, RuleGroup
+from harness.engine.samples import SampleSet, StaleMarking
 from harness.errors import EngineError, QueryError
-from harness.remote_write import write
-from harness.rules import RecordingRule, RuleGroup
-from harness.samples import SampleSet, StaleMarking
-from harness.signals import signal_of
 
 MAX_POINTS = 10_000  # Prometheus refuses query_range with more than 11,000 points per series
 Vector = list[tuple[Labels, float]]
@@ -32,17 +31,6 @@ Vector = list[tuple[Labels, float]]
 class EvaluationWindow:
     start_unix: float
     duration: float
-
-
-@dataclass(frozen=True)
-class SignalSeries:
-    """What an alert watched (its expression left of the threshold), as Prometheus evaluated it."""
-
-    alert: str
-    expr: str
-    op: str
-    threshold: float
-    points: tuple[tuple[float, Labels, float], ...]  # (seconds since start, labels, value)
 
 
 @dataclass
@@ -147,26 +135,3 @@ def evaluate_groups(
                 write(client, url, list(written.series.items()))
                 result.derived.series.update(written.series)
     return result
-
-
-def evaluate_signals(
-    client: httpx.Client, url: str, groups: list[RuleGroup], window: EvaluationWindow
-) -> list[SignalSeries]:
-    """What each alert watched, evaluated by Prometheus at its group's times: for plots only, so
-    asked for only when a run folder is written (one more ``query_range`` per alert), after
-    ``evaluate_groups`` has written the recording rules' outputs the signals may read."""
-    out: list[SignalSeries] = []
-    for group in groups:
-        times = evaluation_times(group.interval, window.duration)
-        for rule in group.rules:
-            if isinstance(rule, RecordingRule) or (signal := signal_of(rule.expr)) is None:
-                continue
-            start, end = window.start_unix + times[0], window.start_unix + times[-1]
-            seen = query_range(client, url, signal.expr, start, end, group.interval)
-            points = tuple(
-                (ms / 1000 - window.start_unix, labels, value)
-                for ms, vector in sorted(seen.items())
-                for labels, value in vector
-            )
-            out.append(SignalSeries(rule.name, signal.expr, signal.op, signal.threshold, points))
-    return out

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from harness.gofmt import format_g, format_v
+from harness.engine.gofmt import format_g, format_v
 
 
 class TemplateUnsupported(ValueError):

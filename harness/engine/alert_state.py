@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from harness.engine.remote_write import Labels
+from harness.engine.rules import AlertingRule
+from harness.engine.templates import TemplateData, TemplateUnsupported, expand
 from harness.errors import DuplicateAlertError
-from harness.rules import AlertingRule
-from harness.templates import TemplateData, TemplateUnsupported, expand
-
-Labels = tuple[tuple[str, str], ...]
 
 
 class AlertState(StrEnum):

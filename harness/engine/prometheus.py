@@ -1,7 +1,7 @@
 """One real Prometheus server per run: free port, temporary TSDB, remote-write receiver on.
 
 It is stopped, and its folder removed, on success, failure, Ctrl-C and SIGTERM; it dies with
-alertdrill even on SIGKILL (``harness.processes.bound``), and the folder of a killed run is
+alertdrill even on SIGKILL (``harness.engine.processes.bound``), and the folder of a killed run is
 removed by the next one. If it fails, its log is kept where the caller asks (the run folder).
 """
 
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from harness.binaries import find_binary
+from harness.engine.binaries import find_binary
+from harness.engine.processes import bound, free_port, owned_temp_dir, stop
 from harness.errors import PrometheusStartError
-from harness.ports import free_port
-from harness.processes import bound, owned_temp_dir, stop
 
 # Samples are written after the fact, most of them "in the past" relative to the newest one
 # (derived series are written back behind the scraped ones), so the window is wide.

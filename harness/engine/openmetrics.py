@@ -11,9 +11,9 @@ import math
 import re
 from pathlib import Path
 
+from harness.engine.samples import SampleSet
+from harness.engine.yaml_lines import read_text
 from harness.errors import ConfigurationError
-from harness.samples import SampleSet
-from harness.yaml_lines import read_text
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LINE = re.compile(rf"^({_NAME})(?:\{{(.*)\}})?\s+(\S+)(?:\s+(\S+))?(?:\s+#.*)?$")

@@ -1,0 +1,89 @@
+"""The Prometheus engine: exactly Prometheus, and nothing of the simulator or the run around it.
+
+Samples as the scrape loop stores them (with stale markers), remote write, the Prometheus
+process, rule files (the one reader of rule YAML), group evaluation by the real engine, the
+alert state machine, templates and Go number formatting, durations, OpenMetrics files, and
+the child processes and ports all of it needs. It imports nothing from ``sim``, ``service`` or
+the rest of ``harness`` but ``harness.errors`` (``tests/harness/test_layers.py``), so
+backtesting, tuning and notification replay build on it as runs do. Use it through this
+module; its submodules are its inside.
+"""
+
+from harness.engine.alert_state import (
+    AlertInstance,
+    AlertState,
+    RuleTimeline,
+    StateRow,
+    TemplateContext,
+    run_state_machine,
+)
+from harness.engine.binaries import find_binary
+from harness.engine.durations import format_duration, parse_duration
+from harness.engine.evaluate import Evaluation, EvaluationWindow, evaluate_groups, evaluation_times, query_range
+from harness.engine.openmetrics import SeriesFileError, load_openmetrics
+from harness.engine.processes import bound, check_bindable, die_with_parent, free_port, owned_temp_dir, stop
+from harness.engine.prometheus import PrometheusServer, StartingPrometheus, prometheus_server, starting_prometheus
+from harness.engine.remote_write import STALE_NAN, STALE_NAN_BITS, Labels, is_stale, write
+from harness.engine.rules import (
+    AlertingRule,
+    RecordingRule,
+    RuleCheck,
+    RuleGroup,
+    check_rules,
+    checking_rules,
+    load_rule_groups,
+    read_rule_groups,
+)
+from harness.engine.samples import SampleSet, Scrape, ScrapeReader, StaleMarking, parse_exposition, samples_from_scrapes
+from harness.engine.yaml_lines import compose, line_of, read_text
+
+__all__ = [
+    "STALE_NAN",
+    "STALE_NAN_BITS",
+    "AlertInstance",
+    "AlertState",
+    "AlertingRule",
+    "Evaluation",
+    "EvaluationWindow",
+    "Labels",
+    "PrometheusServer",
+    "RecordingRule",
+    "RuleCheck",
+    "RuleGroup",
+    "RuleTimeline",
+    "SampleSet",
+    "Scrape",
+    "ScrapeReader",
+    "SeriesFileError",
+    "StaleMarking",
+    "StartingPrometheus",
+    "StateRow",
+    "TemplateContext",
+    "bound",
+    "check_bindable",
+    "check_rules",
+    "checking_rules",
+    "compose",
+    "die_with_parent",
+    "evaluate_groups",
+    "evaluation_times",
+    "find_binary",
+    "format_duration",
+    "free_port",
+    "is_stale",
+    "line_of",
+    "load_openmetrics",
+    "load_rule_groups",
+    "owned_temp_dir",
+    "parse_duration",
+    "parse_exposition",
+    "prometheus_server",
+    "query_range",
+    "read_rule_groups",
+    "read_text",
+    "run_state_machine",
+    "samples_from_scrapes",
+    "starting_prometheus",
+    "stop",
+    "write",
+]

@@ -1,0 +1,70 @@
+"""The arrows of the design card hold in the code: imports point one way.
+
+``harness -> sim -> service``; the service knows neither, the simulator no harness; the engine
+(``harness/engine``) knows no simulator, no service and nothing of the run around it but the
+error hierarchy; code outside the engine uses it through its facade, which lists everything
+they use. Read from the source with ``ast``, so an import inside a function counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import harness.engine
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def imports(folder: str) -> list[tuple[Path, int, str, list[str]]]:
+    """(file, line, module, names) of every import of our own packages under ``folder``."""
+    found = []
+    for path in sorted((REPO / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.append((path, node.lineno, node.module, [a.name for a in node.names]))
+            elif isinstance(node, ast.Import):
+                found += [(path, node.lineno, a.name, []) for a in node.names]
+    return [f for f in found if f[2].split(".")[0] in {"harness", "sim", "service", "tests"}]
+
+
+def offending(folder: str, allowed: tuple[str, ...]) -> list[str]:
+    return [
+        f"{path.relative_to(REPO)}:{line} imports {module}"
+        for path, line, module, _ in imports(folder)
+        if not any(module == a or module.startswith(a + ".") for a in allowed)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("folder", "allowed"),
+    [
+        ("service", ("service",)),
+        ("sim", ("sim", "service")),  # the service's contract (header names), never its insides over HTTP
+        ("harness/engine", ("harness.engine", "harness.errors")),
+    ],
+)
+def test_imports_point_one_way(folder: str, allowed: tuple[str, ...]) -> None:
+    assert offending(folder, allowed) == []
+
+
+def test_the_layer_check_can_fail() -> None:
+    """Negative control: the engine is not allowed what the run layer does."""
+    assert offending("harness/engine", ("harness.engine",)) != []  # it does use harness.errors
+
+
+def test_outside_the_engine_only_its_facade_is_used_and_it_is_complete() -> None:
+    """The rest of ``harness`` takes the engine's names from ``harness.engine`` (tests may reach
+    inside, to test a helper)."""
+    inside = [
+        f"{path.relative_to(REPO)}:{line} imports {names} from {module}"
+        for path, line, module, names in imports("harness")
+        if module.startswith("harness.engine.") and "harness/engine" not in str(path)
+    ]
+    assert inside == []
+    exported = set(harness.engine.__all__)
+    assert all(hasattr(harness.engine, name) for name in exported)
+    used = {n for _, _, module, names in imports("harness") if module == "harness.engine" for n in names}
+    assert used <= exported
