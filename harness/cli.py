@@ -172,7 +172,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _cmd_crosscheck(args: argparse.Namespace) -> int:
-    from harness.crosscheck import crosscheck_run_folder
+    from harness.stack.crosscheck import crosscheck_run_folder
 
     folder = Path(args.run_folder)
     keep = folder / "crosscheck_test.yml" if args.keep else None
@@ -215,7 +215,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    from harness.check_config import check_project
+    from harness.stack.check_config import check_project
 
     root = Path(args.project)
     print(f"checking the monitoring stack in {root.resolve()} ...", file=sys.stderr)
@@ -232,7 +232,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from harness.coverage import coverage
+    from harness.stack.coverage import coverage
 
     rules = [Path(p) for p in args.rules]
     for path in rules:

@@ -32,7 +32,9 @@ from harness.engine.rules import (
     check_rules,
     checking_rules,
     load_rule_groups,
+    raw_rules,
     read_rule_groups,
+    rule_document,
 )
 from harness.engine.samples import SampleSet, Scrape, ScrapeReader, StaleMarking, parse_exposition, samples_from_scrapes
 from harness.engine.yaml_lines import compose, line_of, read_text
@@ -79,8 +81,10 @@ __all__ = [
     "parse_exposition",
     "prometheus_server",
     "query_range",
+    "raw_rules",
     "read_rule_groups",
     "read_text",
+    "rule_document",
     "run_state_machine",
     "samples_from_scrapes",
     "starting_prometheus",

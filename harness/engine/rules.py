@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -18,6 +19,7 @@ from harness.engine.binaries import find_binary
 from harness.engine.durations import parse_duration
 from harness.engine.processes import bound, stop
 from harness.engine.templates import TemplateData, TemplateUnsupported, expand
+from harness.engine.yaml_lines import read_text
 from harness.errors import RuleFileError
 
 DEFAULT_EVALUATION_INTERVAL = 15.0
@@ -137,15 +139,29 @@ def load_rule_groups(
     return read_rule_groups(paths, default_interval, force_interval)
 
 
-def _parse_file(path: Path, default_interval: float) -> list[RuleGroup]:
-    from harness.engine.yaml_lines import read_text
-
-    # Text as Prometheus reads it (UTF-8, or UTF-16 with a byte-order mark); over 10 MB is a mistake.
+def rule_document(path: Path) -> dict[str, Any]:
+    """A rule file's YAML as a mapping: the one place alertdrill reads rule YAML, for the run's
+    groups as for the stack checks and promtool test files. Text as Prometheus reads it (UTF-8,
+    or UTF-16 with a byte-order mark); over 10 MB is a mistake."""
     text = read_text(path, "rule file", RuleFileError, limit=10_000_000, utf16=True)
     try:
         doc = yaml.load(text, Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         raise RuleFileError(f"{path}: cannot read rule file: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RuleFileError(f"{path}: a rule file is a mapping with 'groups', not {type(doc).__name__}")
+    return doc
+
+
+def raw_rules(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(group name, rule as written) for every rule of a rule file, in file order."""
+    for group in rule_document(path).get("groups") or []:
+        for rule in group.get("rules") or []:
+            yield str(group.get("name", "?")), rule
+
+
+def _parse_file(path: Path, default_interval: float) -> list[RuleGroup]:
+    doc = rule_document(path)
     groups = []
     for g in doc.get("groups") or []:
         interval = parse_duration(g["interval"]) if "interval" in g else default_interval

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.check_config import check_project
-from harness.promql_names import metric_names
+from harness.stack.check_config import check_project
+from harness.stack.promql_names import metric_names
 
 pytestmark = pytest.mark.prometheus
 REPO = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.backtest import backtest
-from harness.crosscheck import crosscheck_samples
 from harness.engine import AlertInstance, SampleSet, format_duration, parse_duration
+from harness.stack.crosscheck import crosscheck_samples
 
 pytestmark = pytest.mark.prometheus
 RULES = Path(__file__).parent / "data" / "compliance_rules.yml"
@@ -87,7 +87,7 @@ def test_promtool_agrees_step_by_step() -> None:
 
 def test_crosscheck_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     """Negative control: expected alerts moved one evaluation later must be caught by promtool."""
-    import harness.crosscheck as cc
+    import harness.stack.crosscheck as cc
 
     original = cc.alert_tests
 

@@ -91,7 +91,7 @@ def test_every_shipped_scenario_holds(shipped_run, name: str) -> None:  # type: 
 
 @pytest.mark.parametrize("name", shipped())
 def test_promtool_agrees_with_the_run(shipped_run, name: str) -> None:  # type: ignore[no-untyped-def]
-    from harness.crosscheck import crosscheck_run_folder
+    from harness.stack.crosscheck import crosscheck_run_folder
 
     check = crosscheck_run_folder(shipped_run(name).out_dir)
     assert check.passed, check.output

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.check_config import alerting_rules
 from harness.scenario import check_alert_names, load_scenario
+from harness.stack.check_config import alerting_rules
 from harness.suite import scenario_files
 
 

@@ -34,6 +34,7 @@ from harness.engine import (
     format_duration,
     is_stale,
     load_rule_groups,
+    rule_document,
 )
 from harness.errors import ConfigurationError
 from harness.record import read_samples_parquet
@@ -130,7 +131,7 @@ def _rules_without_raw_annotations(rule_files: list[Path], groups: list[RuleGrou
         return rule_files
     out = []
     for i, path in enumerate(rule_files):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = rule_document(path)
         for g in doc.get("groups") or []:
             for r in g.get("rules") or []:
                 for key in raw.get((str(path), r.get("alert")), ()):

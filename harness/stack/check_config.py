@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from harness.engine import check_rules, find_binary
+from harness.engine import check_rules, find_binary, raw_rules
 from harness.errors import ConfigurationError, RuleFileError
-from harness.promql_names import metric_names
+from harness.stack.promql_names import metric_names
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("devops", "data-engineering", "ml-engineering")
@@ -58,27 +58,16 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-def _yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigurationError(f"{path}: cannot read: {exc}") from exc
-
-
 def alerting_rules(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(group name, rule) for every alerting rule of a rule file."""
-    for group in (_yaml(path) or {}).get("groups") or []:
-        for rule in group.get("rules") or []:
-            if "alert" in rule:
-                yield group.get("name", "?"), rule
+    return ((group, rule) for group, rule in raw_rules(path) if "alert" in rule)
 
 
 def rule_queries(path: Path) -> list[Query]:
     out = []
-    for group in (_yaml(path) or {}).get("groups") or []:
-        for rule in group.get("rules") or []:
-            name = rule.get("alert") or rule.get("record") or "?"
-            out.append(Query(str(path), f"rule {name}", str(rule.get("expr", ""))))
+    for _, rule in raw_rules(path):
+        name = rule.get("alert") or rule.get("record") or "?"
+        out.append(Query(str(path), f"rule {name}", str(rule.get("expr", ""))))
     return out
 
 
@@ -248,13 +237,7 @@ def check_query_metrics(queries: list[Query], known: set[str]) -> list[Finding]:
 
 
 def recorded_names(rule_files: list[Path]) -> set[str]:
-    return {
-        str(rule["record"])
-        for path in rule_files
-        for group in (_yaml(path) or {}).get("groups") or []
-        for rule in group.get("rules") or []
-        if "record" in rule
-    }
+    return {str(rule["record"]) for path in rule_files for _, rule in raw_rules(path) if "record" in rule}
 
 
 def check_project(root: Path) -> list[Finding]:
