@@ -465,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     except AlertdrillError as exc:
         print(f"alertdrill: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `alertdrill ... | head`: the reader has gone, say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE  # as a shell reports a pipeline cut short
     except KeyboardInterrupt:
         signum = received[0] if received else signal.SIGINT
         print(f"alertdrill: interrupted ({signal.Signals(signum).name}); stopped what it had started", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import TextIO
 
 from harness.run import RunResult
@@ -48,7 +49,10 @@ def summary(result: RunResult) -> str:
     lines = [f"scenario {result.scenario.name}  seed {result.seed}  {'PASSED' if result.passed else 'FAILED'}"]
     lines.append(f"{'':2}{'result':6}  {'expectation':62}  observed")
     for e in result.verdict.expectations:
-        lines.append(f"{'':2}{'ok' if e.passed else 'FAIL':6}  {e.description[:62]:62}  {e.observed}")
+        # Wrapped, never cut: the end of an expectation (its resolve window) is what a reader checks.
+        first, *rest = textwrap.wrap(e.description, 62) or [""]
+        lines.append(f"{'':2}{'ok' if e.passed else 'FAIL':6}  {first:62}  {e.observed}")
+        lines += [f"{'':10}{more}" for more in rest]
     fired = [a for a in result.alerts if a.fired_at is not None]
     lines.append(f"  alerts fired: {len(fired)}")
     for a in fired:
