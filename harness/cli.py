@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness.errors import AlertdrillError, ConfigurationError
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PASSED, EXIT_FAILED = 0, 1  # and 2: AlertdrillError.exit_code, or argparse's usage error
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

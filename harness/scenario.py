@@ -29,6 +29,7 @@ from pydantic import (
 from harness.engine import compose, line_of, parse_duration, read_text
 from harness.errors import ScenarioError
 from service.model import FEATURES
+from service.settings import SYMBOL_PATTERN
 from sim.regimes import REGIMES
 from sim.specs import (
     DEFAULT_SYMBOLS,
@@ -55,7 +56,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Symbol = Annotated[str, Field(pattern=r"^[A-Z0-9._-]{1,16}$")]
+Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN)]  # the service's: a symbol it would refuse is no use
 
 
 def _feature(name: str) -> str:
@@ -430,9 +431,6 @@ class Scenario(_Strict):
 
     def start_unix(self) -> float:
         return self.start.timestamp()
-
-    def fault(self, name: str) -> _Fault:
-        return next(f for f in self.faults if f.name == name)
 
     def world(self, seed: int | None = None) -> WorldSpec:
         """The simulator's view of this scenario."""

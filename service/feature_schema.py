@@ -22,13 +22,14 @@ from typing import Any, Literal, get_args
 
 from service.model import FEATURES
 from service.numbers import finite, is_number
+from service.settings import SYMBOL_PATTERN
 
 Reason = Literal["missing_field", "unknown_field", "wrong_type", "out_of_range", "unknown_symbol"]
 REASONS: tuple[Reason, ...] = get_args(Reason)
 FIELDS = (*FEATURES, "symbol", "timestamp", "features", "unknown")  # the metric's field label values
 MAX_CLOCK_SKEW = 5.0  # seconds a row's data may claim to be ahead of the service's clock
 
-_SYMBOL = re.compile(r"[A-Z0-9._-]{1,16}")
+_SYMBOL = re.compile(SYMBOL_PATTERN)
 _ROW_FIELDS = ("symbol", "timestamp", "features")
 _SHOWN = 40  # characters of an offending value quoted in a detail
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 
 from service.feature_schema import Reason, clipped, listed
 from service.model import FEATURES
+from service.settings import SYMBOL_PATTERN
 
 # A factor value as the schema shows it. The value itself is judged in the endpoint by the rule
 # /features rows are judged by (``feature_schema.feature_value``: no bool, no numeric string,
@@ -27,7 +28,7 @@ _FEATURES_SCHEMA = {
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    symbol: str = Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9._-]+$", examples=["AAPL"])
+    symbol: str = Field(pattern=SYMBOL_PATTERN, examples=["AAPL"])
     features: Annotated[dict[str, FeatureValue], WithJsonSchema(_FEATURES_SCHEMA)] | None = Field(
         default=None,
         description=f"One number per factor: {', '.join(FEATURES)}, finite, within the service's "

@@ -14,7 +14,6 @@ class Scrape:
 
     time: float
     body: str | None
-    error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -38,4 +37,3 @@ class SimResult:
     responses: Counter[str] = field(default_factory=Counter)
     feed_responses: Counter[str] = field(default_factory=Counter)
     feedback_responses: Counter[str] = field(default_factory=Counter)
-    regimes: list[tuple[float, str, float]] = field(default_factory=list)  # (time, regime, strength) as it changed

@@ -23,5 +23,5 @@ def scraper(
         if reply.ok:
             result.scrapes.append(Scrape(env.now, reply.text))
         else:
-            result.scrapes.append(Scrape(env.now, None, reply.error or f"HTTP {reply.status}"))
+            result.scrapes.append(Scrape(env.now, None))
         yield env.timeout(interval)

@@ -91,7 +91,6 @@ class TrafficSpec:
     """Poisson arrivals of prediction requests, at ``rate`` times the profile's multiplier."""
 
     rate: float = 10.0
-    client_features: bool = False  # clients send factor values; otherwise the service reads its store
     profile: str = "flat"
     populations: tuple[Population, ...] = (Population("default", 1.0, DEFAULT_SYMBOLS),)
 

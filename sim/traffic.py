@@ -68,12 +68,8 @@ def clients(
         population = traffic.populations[bisect(shares, rng.random() * shares[-1])]
         symbol = rng.choice(population.symbols)
         tick = market.states[symbol]
-        body = bodies[symbol]
-        if traffic.client_features:
-            features = {k: round(v, 6) for k, v in tick.factors.items()}
-            body = json_body({"symbol": symbol, "features": features})
         headers = client_headers[population.name]
-        _Call(env, gateway, server, body, headers, desk, tick.up, result).start()
+        _Call(env, gateway, server, bodies[symbol], headers, desk, tick.up, result).start()
 
 
 def at(env: simpy.Environment, t: float) -> simpy.Timeout:

@@ -46,7 +46,7 @@ async def simulate(
     desk = Desk(env, spec.market.horizon)
     boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart)
     try:
-        env.process(schedule(env, market, spec.market.regimes, result))
+        env.process(schedule(env, market, spec.market.regimes))
         env.process(scraper(env, gateway, spec.scrape_interval, result))
         env.process(
             clients(
@@ -74,10 +74,9 @@ async def simulate(
 
 
 def schedule(
-    env: simpy.Environment, market: Market, phases: tuple[RegimePhase, ...], result: SimResult
+    env: simpy.Environment, market: Market, phases: tuple[RegimePhase, ...]
 ) -> Generator[simpy.Event, Any, None]:
     """Move the market through the scenario's regimes."""
     for phase in sorted(phases, key=lambda p: p.start):
         yield env.timeout(max(0.0, phase.start - env.now))
         market.set_regime(phase.regime, phase.strength)
-        result.regimes.append((env.now, phase.regime, phase.strength))

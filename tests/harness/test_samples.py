@@ -35,7 +35,7 @@ def test_a_vanished_series_gets_a_stale_marker_at_that_scrape() -> None:
 
 
 def test_a_failed_scrape_sets_up_to_zero_and_makes_every_series_stale() -> None:
-    s = samples_from_scrapes([Scrape(0, BODY_AB), Scrape(15, None, "refused"), Scrape(30, BODY_A)], 0)
+    s = samples_from_scrapes([Scrape(0, BODY_AB), Scrape(15, None), Scrape(30, BODY_A)], 0)
     assert [v for _, v in _by_name(s, "up")] == [1.0, 0.0, 1.0]
     a = _by_name(s, "a")
     assert is_stale(a[1][1]) and a[2] == (30_000, 3.0)
