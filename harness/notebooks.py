@@ -9,12 +9,14 @@ read, so a suite's reports open without re-running anything.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from harness.errors import ConfigurationError, EngineError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TIMEOUT = 300  # seconds per cell
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # IPython colours its tracebacks (CSI sequences)
 
 
 def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
@@ -39,7 +41,8 @@ def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         _save(nb, out)  # keep the partial notebook: its traceback says what went wrong
-        raise EngineError(f"{out}: report notebook failed: {str(exc).splitlines()[-1] if str(exc) else exc}") from exc
+        text = _ANSI.sub("", str(exc)).strip()
+        raise EngineError(f"{out}: report notebook failed: {text.splitlines()[-1] if text else exc}") from exc
     _save(nb, out)
     return out
 

@@ -267,6 +267,7 @@ def run_suite(
                 _interrupt_workers(pool)
                 raise
     entries = [done[run] for run in runs]
+    out_dir.mkdir(parents=True, exist_ok=True)  # no run made it when no scenario loaded
     write_json(out_dir / "suite.json", suite_json(entries, seeds))
     if analysis is None:
         analysis = reports

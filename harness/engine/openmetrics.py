@@ -16,7 +16,8 @@ from harness.engine.yaml_lines import read_text
 from harness.errors import ConfigurationError
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
-_LINE = re.compile(rf"^({_NAME})(?:\{{(.*)\}})?\s+(\S+)(?:\s+(\S+))?(?:\s+#.*)?$")
+# the label text is read quoted value by quoted value, so an exemplar's {...} after the sample is not taken in
+_LINE = re.compile(rf'^({_NAME})(?:\{{((?:[^"}}]|"(?:[^"\\]|\\.)*")*)\}})?\s+(\S+)(?:\s+(\S+))?(?:\s+#.*)?$')
 _LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
 _UNESCAPE = re.compile(r"\\(.)")
 
@@ -44,7 +45,9 @@ def _labels(text: str, where: str) -> list[tuple[str, str]]:
 def parse_openmetrics(text: str, source: str = "<series>", start_unix: float = 0.0) -> SampleSet:
     samples = SampleSet(start_unix)
     known: dict[tuple[str, str | None], tuple[tuple[str, str], ...]] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    # lines end at "\n" only: str.splitlines would also break inside label values, at \r, \x0b, U+2028 ...
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.removesuffix("\r")  # a CRLF file's line end; a \r in a label value is never last
         if not line.strip():
             continue
         if line.startswith("#"):

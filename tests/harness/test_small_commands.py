@@ -265,7 +265,6 @@ def test_a_failing_report_is_kept_as_far_as_it_ran(failed_report: tuple[Path, En
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.ipynb"]
 
 
-@pytest.mark.xfail(strict=True, reason="notebooks.py takes the last line of nbclient's traceback, ANSI colours and all")
 def test_a_failing_reports_message_is_plain_text(failed_report: tuple[Path, EngineError]) -> None:
     out, error = failed_report
     assert str(error) == f"{out}: report notebook failed: ValueError: cannot read runs/spike"
@@ -352,12 +351,6 @@ def test_suite_with_a_malformed_scenario_exits_2(
     assert re.match(rf"{re.escape(str(bad))}:\d+: .*{re.escape(message)}", entry["error"]), entry["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileNotFoundError,
-    reason="when no scenario loads, nothing creates --out, and run_suite's write_json(out/suite.json) "
-    "raises FileNotFoundError: a traceback and exit 1 instead of exit 2",
-)
 def test_suite_with_only_malformed_scenarios_exits_2_into_a_new_out_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
