@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from harness.errors import ConfigurationError, EngineError
@@ -38,7 +39,7 @@ def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:
         nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(out.parent)}}
     )
     try:
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log (a TCP warning per report)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         _save(nb, out)  # keep the partial notebook: its traceback says what went wrong
         text = _ANSI.sub("", str(exc)).strip()
