@@ -58,6 +58,7 @@ def _seed(text: str) -> int:
 
 
 def _cmd_suite(args: argparse.Namespace) -> int:
+    import shutil
     import time
 
     from harness.suite import Progress, default_jobs, exit_code, format_seeds, run_suite, suite_table
@@ -73,18 +74,39 @@ def _cmd_suite(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     jobs = args.jobs or default_jobs()
+    live = sys.stderr.isatty()  # a terminal gets one status line, rewritten; a log a line every 30 s
+    announced, last_status = False, 0.0
 
     def progress(p: Progress) -> None:
+        nonlocal announced, last_status
         bar = "#" * round(24 * p.done / p.total)
-        elapsed = time.monotonic() - started
-        line = f"[{bar:24}] {p.done}/{p.total} runs, {p.running} running {elapsed:5.0f}s"
+        now = time.monotonic()
+        line = f"[{bar:24}] {p.done}/{p.total} runs, {p.running} running {now - started:5.0f}s"
         entry = p.finished
-        if entry is None:  # submitted, nothing finished yet: say what is under way
+        if not announced:  # submitted, nothing finished yet: say what is under way
+            announced = True
             matrix = "" if seeds is None else f" x {len(seeds)} seeds ({format_seeds(seeds)})"
             scenarios = p.total // (1 if seeds is None else len(seeds))
             print(f"running {scenarios} scenarios{matrix} from {folder}, {p.running} at a time", file=sys.stderr)
             print(line, file=sys.stderr, flush=True)
             return
+        if entry is None:  # runs under way: how far each has simulated
+            if not p.under_way or (not live and now - last_status < 30):
+                return
+            last_status = now
+            doing = ", ".join(f"{name} {done / 60:.0f}/{total / 60:.0f} min" for name, done, total in p.under_way)
+            if live:
+                print(
+                    f"\r{line}  {doing}"[: shutil.get_terminal_size().columns] + "\x1b[K",
+                    end="",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            else:
+                print(f"{line}  {doing}", file=sys.stderr, flush=True)
+            return
+        if live:
+            print("\r\x1b[K", end="", file=sys.stderr)
         status = "pass" if entry.passed else ("ERROR" if entry.error else "FAIL")
         print(f"{line}  {entry.run_folder}: {status}", file=sys.stderr, flush=True)
         if entry.error is not None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 
 from harness.engine import die_with_parent
@@ -73,6 +74,9 @@ class SuiteEntry:
         return self.folder or self.path.stem
 
 
+LIVE_EVERY = 1.0  # seconds between live status reports while runs are under way
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where the suite stands: sent once when the runs are submitted, then after each finished run."""
@@ -81,6 +85,25 @@ class Progress:
     total: int
     running: int
     finished: SuiteEntry | None = None  # the run that just finished; None for the first report
+    # Runs under way: (run folder, simulated seconds done, of how many), for a live status line.
+    under_way: tuple[tuple[str, float, float], ...] = ()
+
+
+class _Simulated:
+    """A run's listener that reports its simulated progress to the suite (``put`` may be a queue's,
+    across processes), so the suite shows progress from its first second, not its first finish."""
+
+    def __init__(self, folder: str, put: Callable[[tuple[str, float, float]], None]) -> None:
+        self.folder, self.put = folder, put
+
+    def phase_started(self, phase: str) -> None:
+        pass
+
+    def phase_finished(self, phase: str, seconds: float) -> None:
+        pass
+
+    def simulated(self, now: float, total: float) -> None:
+        self.put((self.folder, now, total))
 
 
 def scenario_files(folder: Path, recursive: bool = False) -> list[Path]:
@@ -160,12 +183,18 @@ def longest_first(runs: list[SuiteRun]) -> list[SuiteRun]:
     return sorted(runs, key=lambda r: -durations[r.path])  # stable: ties keep file, then seed order
 
 
-def run_one(run: SuiteRun, out_dir: Path, reports: bool = True) -> SuiteEntry:
+def run_one(
+    run: SuiteRun,
+    out_dir: Path,
+    reports: bool = True,
+    progress: Callable[[tuple[str, float, float]], None] | None = None,
+) -> SuiteEntry:
     """One scenario (and its report), in whichever process calls it; errors become part of the entry."""
     folder = out_dir / run.folder
+    listener = _Simulated(run.folder, progress) if progress is not None else None
     try:
         scenario, base = load_scenario(run.path)
-        result = run_scenario(scenario, base, seed=run.seed, out_dir=folder)
+        result = run_scenario(scenario, base, seed=run.seed, out_dir=folder, listener=listener)
     except AlertdrillError as exc:
         return SuiteEntry(
             run.path,
@@ -242,27 +271,50 @@ def run_suite(
     jobs = min(jobs or default_jobs(), len(runs))
     done: dict[SuiteRun, SuiteEntry] = {}
 
+    under_way: dict[str, tuple[float, float]] = {}
+
     def report(finished: SuiteEntry | None = None) -> None:
+        if finished is not None:
+            under_way.pop(finished.run_folder, None)
         if on_progress is not None:
             left = len(runs) - len(done)
-            on_progress(Progress(len(done), len(runs), min(jobs, left), finished))
+            live = tuple((folder, now, total) for folder, (now, total) in under_way.items())
+            on_progress(Progress(len(done), len(runs), min(jobs, left), finished, live))
+
+    def simulated(update: tuple[str, float, float]) -> None:
+        folder, now, total = update
+        under_way[folder] = (now, total)
 
     if jobs == 1:  # in this process, in report order: nothing to balance
         report()
         for run in runs:
-            done[run] = run_one(run, out_dir, reports)
+
+            def live(update: tuple[str, float, float]) -> None:
+                simulated(update)
+                report()
+
+            done[run] = run_one(run, out_dir, reports, live)
             report(done[run])
     else:
-        with ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
-            submitted = {pool.submit(run_one, run, out_dir, reports): run for run in longest_first(runs)}
+        # Progress crosses from the workers through a manager's queue; like the workers, the
+        # manager's process dies with this one.
+        manager = SyncManager()
+        manager.start(die_with_parent, (signal.SIGKILL,))
+        with manager, ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
+            updates = manager.Queue()
+            submitted = {pool.submit(run_one, run, out_dir, reports, updates.put): run for run in longest_first(runs)}
             pending: set[Future[SuiteEntry]] = set(submitted)
             report()
             try:
                 while pending:
-                    complete, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    complete, pending = wait(pending, timeout=LIVE_EVERY, return_when=FIRST_COMPLETED)
+                    while not updates.empty():
+                        simulated(updates.get_nowait())
                     for future in complete:
                         done[submitted[future]] = future.result()
                         report(done[submitted[future]])
+                    if not complete:
+                        report()
             except BaseException:
                 _interrupt_workers(pool)
                 raise

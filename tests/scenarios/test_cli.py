@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,6 +148,10 @@ def test_suite_runs_scenarios_in_parallel_with_progress_and_a_summary(tmp_path: 
     proc = alertdrill(tmp_path, "suite", str(folder), "--out", str(out), "--jobs", "2")
     assert proc.returncode == 1, proc.stdout + proc.stderr  # b_wrong's window is impossible
     assert "2/2" in proc.stderr and "#" in proc.stderr  # the progress bar reached the end
+    lines = proc.stderr.splitlines()
+    first_done = next(i for i, line in enumerate(lines) if line.endswith((": pass", ": FAIL")))
+    assert any(re.search(r"\d+/\d+ min", line) for line in lines[:first_done]), proc.stderr  # live from the start
+    assert "IPKernelApp" not in proc.stderr  # the report kernels' own log stays out of the progress
     summary = json.loads((out / "suite.json").read_text())
     assert [(s["run_folder"], s["passed"]) for s in summary["scenarios"]] == [("a_quiet", True), ("b_wrong", False)]
     wrong = summary["scenarios"][1]
