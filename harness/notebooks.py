@@ -61,11 +61,18 @@ def _save(nb: object, out: Path) -> None:
 
 
 def run_report(run_folder: Path) -> Path:
-    return execute(
-        NOTEBOOKS / "run_report.ipynb", {"run_folder": str(run_folder.resolve())}, run_folder / "report.ipynb"
-    )
+    # The kernel's cwd is the run folder: the notebook names it ".", so no absolute path is stored.
+    return execute(NOTEBOOKS / "run_report.ipynb", {"run_folder": "."}, run_folder / "report.ipynb")
 
 
 def suite_analysis(suite_folders: list[Path], out: Path) -> Path:
-    folders = [str(f.resolve()) for f in suite_folders]
+    folders = [_relative(f, out.parent) for f in suite_folders]  # the kernel's cwd is out's folder
     return execute(NOTEBOOKS / "suite_analysis.ipynb", {"suite_folders": folders}, out)
+
+
+def _relative(folder: Path, start: Path) -> str:
+    """``folder`` as seen from ``start`` (the executed notebook stores no absolute path), if it can be."""
+    try:
+        return os.path.relpath(folder.resolve(), start.resolve())
+    except ValueError:  # another drive (Windows): no relative path exists
+        return str(folder.resolve())

@@ -60,3 +60,70 @@ def test_the_suite_analysis_plots_detection_delays_without_warnings(tmp_path: Pa
     stderr = json.dumps([o["text"] for o in outputs if o.get("name") == "stderr"])  # where warnings go
     assert "MatplotlibDeprecationWarning" not in stderr, stderr
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
+
+
+_UNIT = r"\([^)]+\)"  # a quantity axis names its unit in parentheses: "latency (ms)", "(log scale: s, min, h)"
+CATEGORIES = {"'alert'"}  # axes of names, not quantities
+_SPIKE = """\
+name: short_spike
+duration: 5m
+traffic:
+  rate: 10
+faults:
+  - name: slow
+    kind: latency_spike
+    start: 1m
+    duration: 3m
+    delay: 40ms
+expectations:
+  - alert: HighLatency
+    fault: slow
+    fires_within: [1m, 3m]
+  - alert: HighErrorRate
+    silent: true
+rules: [{root}/config/prometheus-alerts.yml]
+model: {root}/config/model.json
+"""
+
+
+@pytest.mark.parametrize("notebook", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_axis_label_in_the_templates_names_its_unit(notebook: Path) -> None:
+    import re
+
+    labels = [
+        n
+        for n in ast.walk(ast.parse(_code(notebook)))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in {"set_xlabel", "set_ylabel"}
+    ]
+    assert labels, notebook.name
+    for call in labels:
+        text = ast.unparse(call.args[0]) if call.args else ""
+        if isinstance(call.args[0], ast.Constant | ast.JoinedStr) and text not in CATEGORIES:  # names: below
+            assert re.search(_UNIT, text), f"{notebook.name}: {call.func.attr}({text}) names no unit"
+    if notebook.name == "run_report.ipynb":  # the y labels unit_of() hands out, one per kind of signal
+        unit_of = _code(notebook).split("def unit_of", 1)[1].split("\ndef ", 1)[0]
+        returned = re.findall(r'return f?"([^"]*)"', unit_of)
+        assert len(returned) >= 5 and [t for t in returned if not re.search(_UNIT, t)] == [], returned
+
+
+@pytest.mark.prometheus
+def test_the_run_report_of_a_real_run_reads_relative_paths_and_draws_every_alert(tmp_path: Path) -> None:
+    from harness.notebooks import run_report
+    from harness.run import run_scenario
+    from harness.scenario import load_scenario
+
+    path = tmp_path / "short_spike.yaml"
+    path.write_text(_SPIKE.format(root=NOTEBOOKS.parent))
+    scenario, base = load_scenario(path)
+    folder = tmp_path / "run"
+    run_scenario(scenario, base, out_dir=folder)
+    text = run_report(folder).read_text()
+    for absolute in {str(folder), str(folder.resolve()), str(tmp_path.resolve())}:
+        assert absolute not in text  # the notebook names its folder "."
+    outputs = [o for c in json.loads(text)["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert [o for o in outputs if o["output_type"] == "error"] == []
+    stderr = json.dumps([o["text"] for o in outputs if o.get("name") == "stderr"])
+    assert "Warning" not in stderr, stderr
+    # HighLatency fired, HighErrorRate stayed silent: both are drawn, the silent one over the whole run
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
+    assert "run_folder = '.'" in text
