@@ -297,8 +297,9 @@ def run_suite(
             report(done[run])
     else:
         # Progress crosses from the workers through a manager's queue; like the workers, the
-        # manager's process dies with this one.
-        manager = SyncManager()
+        # manager's process dies with this one. Over loopback TCP (with the manager's authkey),
+        # not a Unix socket in TMPDIR, whose path can be too long for one.
+        manager = SyncManager(address=("127.0.0.1", 0))
         manager.start(die_with_parent, (signal.SIGKILL,))
         with manager, ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
             updates = manager.Queue()
