@@ -15,7 +15,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import IO
 
 import httpx
 
-from harness.engine import bound, free_port, stop
+from harness.engine import bound, free_port, stop, wait_until_ready
 from harness.errors import ConfigurationError, EngineError
 from service import Settings, SimulatedClock, create_app
 from sim.transport import AsgiTransport, HttpTransport, Transport
@@ -132,17 +131,12 @@ def serve_command(
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], last_words: Callable[[], str] = lambda: "") -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise EngineError(
-                f"alertdrill serve exited with {process.returncode} before answering on {url}{last_words()}"
-            )
-        with contextlib.suppress(httpx.TransportError):
-            httpx.get(f"{url}/health", headers={"X-Sim-Time": "0"}, timeout=1)
-            return
-        time.sleep(0.05)
-    raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s{last_words()}")
+    """``alertdrill serve`` answering its liveness probe, or an error with what it said."""
+    state = wait_until_ready(url, process, READY_TIMEOUT, path="/health")
+    if state == "exited":
+        raise EngineError(f"alertdrill serve exited with {process.returncode} before answering on {url}{last_words()}")
+    if state == "timeout":
+        raise EngineError(f"alertdrill serve did not answer on {url} within {READY_TIMEOUT:g}s{last_words()}")
 
 
 def _tail(log: IO[bytes], limit: int = 2000) -> str:

@@ -21,7 +21,15 @@ from harness.engine.binaries import find_binary
 from harness.engine.durations import format_duration, parse_duration
 from harness.engine.evaluate import Evaluation, EvaluationWindow, evaluate_groups, evaluation_times, query_range
 from harness.engine.openmetrics import SeriesFileError, load_openmetrics
-from harness.engine.processes import bound, check_bindable, die_with_parent, free_port, owned_temp_dir, stop
+from harness.engine.processes import (
+    bound,
+    check_bindable,
+    die_with_parent,
+    free_port,
+    owned_temp_dir,
+    stop,
+    wait_until_ready,
+)
 from harness.engine.prometheus import PrometheusServer, StartingPrometheus, prometheus_server, starting_prometheus
 from harness.engine.remote_write import STALE_NAN, STALE_NAN_BITS, Labels, is_stale, write
 from harness.engine.rules import (
@@ -89,5 +97,6 @@ __all__ = [
     "samples_from_scrapes",
     "starting_prometheus",
     "stop",
+    "wait_until_ready",
     "write",
 ]

@@ -20,9 +20,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 _PR_SET_PDEATHSIG = 1
 
@@ -101,3 +104,19 @@ def check_bindable(host: str, port: int) -> None:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         sock.bind((host, port))
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[Any], timeout: float, path: str = "/-/ready") -> str:
+    """Poll ``url + path`` until it answers 200 (``"ready"``), the process exits (``"exited"``)
+    or ``timeout`` seconds pass (``"timeout"``): the one readiness wait for every child alertdrill
+    starts, Prometheus and the served service alike. A connection refused means not yet."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return "exited"
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(f"{url}{path}").status_code == 200:
+                    return "ready"
+            time.sleep(0.02)
+    return "exited" if process.poll() is not None else "timeout"

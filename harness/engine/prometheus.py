@@ -10,15 +10,12 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from harness.engine.binaries import find_binary
-from harness.engine.processes import bound, free_port, owned_temp_dir, stop
+from harness.engine.processes import bound, free_port, owned_temp_dir, stop, wait_until_ready
 from harness.errors import PrometheusStartError
 
 # Samples are written after the fact, most of them "in the past" relative to the newest one
@@ -68,7 +65,7 @@ class StartingPrometheus:
         while True:
             assert self.process is not None
             url = f"http://127.0.0.1:{self._port}"
-            if _wait_ready(url, self.process):
+            if wait_until_ready(url, self.process, READY_TIMEOUT) == "ready":
                 self._server = PrometheusServer(url, self.workdir / "data", self.process)
                 return self._server
             self._restart_or_fail(url)
@@ -145,19 +142,6 @@ def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us, not it; we stop it ourselves
         )
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> bool:
-    deadline = time.monotonic() + READY_TIMEOUT
-    with httpx.Client(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                return False
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{url}/-/ready").status_code == 200:
-                    return True
-            time.sleep(0.02)
-    return False
 
 
 def _tail(log_path: Path, lines: int = 5) -> str:
