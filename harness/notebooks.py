@@ -15,7 +15,9 @@ from pathlib import Path
 
 from harness.errors import ConfigurationError, EngineError
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+# The templates: installed as package data beside this module, or notebooks/ of a source tree.
+_INSTALLED = Path(__file__).resolve().parent / "report_notebooks"
+NOTEBOOKS = _INSTALLED if _INSTALLED.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
 TIMEOUT = 300  # seconds per cell
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # IPython colours its tracebacks (CSI sequences)
 

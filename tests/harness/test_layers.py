@@ -68,3 +68,18 @@ def test_outside_the_engine_only_its_facade_is_used_and_it_is_complete() -> None
     assert all(hasattr(harness.engine, name) for name in exported)
     used = {n for _, _, module, names in imports("harness") if module == "harness.engine" for n in names}
     assert used <= exported
+
+
+def test_every_package_is_installed() -> None:
+    """``pip install .`` ships what pyproject lists: a new subpackage left out of it would be
+    missing from every non-editable install (as harness.engine once was)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for top in ("service", "sim", "harness")
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert found <= listed, f"not in pyproject's packages: {sorted(found - listed)}"
+    assert "harness.report_notebooks" in listed  # the report templates, as package data
