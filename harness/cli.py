@@ -26,7 +26,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"running {scenario.name} (seed {seed}, {scenario.duration / 60:g} simulated min)", file=sys.stderr)
     service = args.service_url or ("spawn" if args.spawn else "in-process")
     result = run_scenario(
-        scenario, base_dir, seed=seed, out_dir=out, listener=listener, service=service, admin_token=args.admin_token
+        scenario, base_dir, seed=seed, out_dir=out, listener=listener, service=service, admin_token=_admin_token(args)
     )
     print(summary(result))
     if args.report:
@@ -44,6 +44,24 @@ def _seeds(text: str) -> list[int]:
         return parse_seeds(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    """``--admin-token-file``'s token, else ``$ALERTDRILL_ADMIN_TOKEN`` (read here, not as the
+    option's default: argparse would pass a default through ``_token_file`` as a path)."""
+    return args.admin_token if args.admin_token is not None else os.environ.get("ALERTDRILL_ADMIN_TOKEN")
+
+
+def _token_file(path: str) -> str:
+    """``--admin-token-file``: the token is the file's first line. A secret is never taken on the
+    command line, which every user of the machine can read in ``ps``."""
+    try:
+        token = Path(path).read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        raise argparse.ArgumentTypeError(f"{path}: cannot read an admin token from it ({exc})") from None
+    if not token:
+        raise argparse.ArgumentTypeError(f"{path}: its first line, the admin token, is empty")
+    return token
 
 
 def _seed(text: str) -> int:
@@ -294,7 +312,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings(
             sim_clock=args.sim_clock,
-            admin_token=args.admin_token,
+            admin_token=_admin_token(args),
             chaos_seed=args.chaos_seed,
             cpu_cores=args.cpu_cores,
             access_log=not args.no_access_log,
@@ -359,9 +377,11 @@ def parser() -> argparse.ArgumentParser:
         help="drive a service started with `alertdrill serve --sim-clock` (fresh, same --chaos-seed)",
     )
     run.add_argument(
-        "--admin-token",
-        default=os.environ.get("ALERTDRILL_ADMIN_TOKEN"),
-        help="the admin token of the service at --service-url (default: $ALERTDRILL_ADMIN_TOKEN)",
+        "--admin-token-file",
+        dest="admin_token",
+        type=_token_file,
+        metavar="FILE",
+        help="file holding the admin token of the service at --service-url (default: $ALERTDRILL_ADMIN_TOKEN)",
     )
     run.set_defaults(func=_cmd_run)
 
@@ -440,10 +460,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     serve.add_argument("--sim-clock", action="store_true", help="honour X-Sim-Time (driven by a simulator)")
     serve.add_argument(
-        "--admin-token",
-        default=os.environ.get("ALERTDRILL_ADMIN_TOKEN"),
-        help="enable the admin/chaos API with this bearer token (default: $ALERTDRILL_ADMIN_TOKEN; "
-        "prefer the variable: a command line is visible to every user in ps)",
+        "--admin-token-file",
+        dest="admin_token",
+        type=_token_file,
+        metavar="FILE",
+        help="enable the admin/chaos API with the bearer token in FILE (default: $ALERTDRILL_ADMIN_TOKEN; "
+        "without either, no admin API)",
     )
     serve.add_argument("--chaos-seed", type=int, default=0, help="seed of the failed-request picker (default: 0)")
     serve.add_argument("--cpu-cores", type=float, help="cores the service reports (default: this machine's)")

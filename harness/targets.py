@@ -83,7 +83,10 @@ def remote(url: str, admin_token: str | None) -> Iterator[Target]:
         raise ConfigurationError(f"--service-url {url}: the service does not answer /health ({exc})") from exc
     admin = reply.json().get("admin") if admin_token else None
     if admin == "refused":
-        raise ConfigurationError(f"--service-url {url}: --admin-token is not this service's admin token")
+        raise ConfigurationError(
+            f"--service-url {url}: the admin token given ($ALERTDRILL_ADMIN_TOKEN or --admin-token-file) "
+            "is not this service's admin token"
+        )
     if admin == "disabled":
         raise ConfigurationError(
             f"--service-url {url}: the service has no admin API; start it with ALERTDRILL_ADMIN_TOKEN set"

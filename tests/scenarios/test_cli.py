@@ -287,3 +287,13 @@ def test_version_and_every_serve_default_in_help(tmp_path: Path) -> None:
     for option in ("--host", "--port", "--chaos-seed", "--log-level", "--model", "--symbols", "--max-body-bytes"):
         after = text.split(option, 2)[-1]  # the option's own help, after its usage mention
         assert "default" in after.split(" --")[0], f"{option}: no default in its help"
+
+
+def test_the_admin_token_comes_from_a_file_or_the_environment_never_the_command_line(tmp_path: Path) -> None:
+    for command in ("run", "serve"):
+        usage = alertdrill(tmp_path, command, "--help").stdout
+        assert "--admin-token-file" in usage and "--admin-token " not in usage
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    proc = alertdrill(tmp_path, "serve", "--admin-token-file", str(empty))
+    assert proc.returncode == 2 and "admin token, is empty" in proc.stderr

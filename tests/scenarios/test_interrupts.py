@@ -149,7 +149,11 @@ def test_a_service_url_that_dies_mid_run_ends_it_with_exit_2(tmp_path: Path) -> 
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, serve)
-        run = Alertdrill(tmp_path, "run", str(scenario(tmp_path, "2h")), "--service-url", url, "--admin-token", "t0ken")
+        token = tmp_path / "token"
+        token.write_text("t0ken\n")
+        run = Alertdrill(
+            tmp_path, "run", str(scenario(tmp_path, "2h")), "--service-url", url, "--admin-token-file", str(token)
+        )
         run.wait_for("    simulated ")  # a tenth of the run is done
         serve.kill()
         code, said = run.finish(timeout=30)

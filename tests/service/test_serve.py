@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,8 +16,10 @@ from service.model import FEATURES
 
 
 @pytest.fixture
-def served() -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[str]:
     port = free_port()
+    token = tmp_path / "token"
+    token.write_text("t\n")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -26,8 +29,8 @@ def served() -> Iterator[str]:
             "--port",
             str(port),
             "--sim-clock",
-            "--admin-token",
-            "t",
+            "--admin-token-file",
+            str(token),
             "--log-level",
             "warning",
         ],
