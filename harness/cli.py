@@ -49,7 +49,9 @@ def _seeds(text: str) -> list[int]:
 def _admin_token(args: argparse.Namespace) -> str | None:
     """``--admin-token-file``'s token, else ``$ALERTDRILL_ADMIN_TOKEN`` (read here, not as the
     option's default: argparse would pass a default through ``_token_file`` as a path)."""
-    return args.admin_token if args.admin_token is not None else os.environ.get("ALERTDRILL_ADMIN_TOKEN")
+    from harness.targets import ADMIN_TOKEN_ENV
+
+    return args.admin_token if args.admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
 
 
 def _token_file(path: str) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from harness.engine import die_with_parent
 from harness.errors import AlertdrillError, ConfigurationError
+from harness.events import Silent
 from harness.notebooks import run_report, suite_analysis
 from harness.record import write_json
 from harness.run import run_scenario
@@ -89,18 +90,12 @@ class Progress:
     under_way: tuple[tuple[str, float, float], ...] = ()
 
 
-class _Simulated:
+class _Simulated(Silent):
     """A run's listener that reports its simulated progress to the suite (``put`` may be a queue's,
     across processes), so the suite shows progress from its first second, not its first finish."""
 
     def __init__(self, folder: str, put: Callable[[tuple[str, float, float]], None]) -> None:
         self.folder, self.put = folder, put
-
-    def phase_started(self, phase: str) -> None:
-        pass
-
-    def phase_finished(self, phase: str, seconds: float) -> None:
-        pass
 
     def simulated(self, now: float, total: float) -> None:
         self.put((self.folder, now, total))
@@ -285,14 +280,13 @@ def run_suite(
         folder, now, total = update
         under_way[folder] = (now, total)
 
+    def live(update: tuple[str, float, float]) -> None:
+        simulated(update)
+        report()
+
     if jobs == 1:  # in this process, in report order: nothing to balance
         report()
         for run in runs:
-
-            def live(update: tuple[str, float, float]) -> None:
-                simulated(update)
-                report()
-
             done[run] = run_one(run, out_dir, reports, live)
             report(done[run])
     else:

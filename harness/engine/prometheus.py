@@ -47,7 +47,6 @@ class StartingPrometheus:
     def __init__(self, binary: Path, workdir: Path, attempts: int, keep_log_in: Path | None) -> None:
         self.binary, self.workdir, self.attempts, self.keep_log_in = binary, workdir, attempts, keep_log_in
         self.log_path = workdir / "prometheus.log"
-        self.process: subprocess.Popen[bytes] | None = None
         self._server: PrometheusServer | None = None
         self._port = free_port()
         self.process = _start(binary, workdir, self._port, self.log_path)
@@ -63,7 +62,6 @@ class StartingPrometheus:
         if self._server is not None:
             return self._server
         while True:
-            assert self.process is not None
             url = f"http://127.0.0.1:{self._port}"
             if wait_until_ready(url, self.process, READY_TIMEOUT) == "ready":
                 self._server = PrometheusServer(url, self.workdir / "data", self.process)
@@ -73,18 +71,18 @@ class StartingPrometheus:
     def check_alive(self) -> None:
         """Between simulated steps: a Prometheus that has already exited (a broken binary, a
         bad flag) fails the run now rather than after the simulation; a taken port is retried."""
-        if self._server is None and self.process is not None and self.process.poll() is not None:
+        if self._server is None and self.process.poll() is not None:
             self._restart_or_fail(f"http://127.0.0.1:{self._port}")
 
     def _restart_or_fail(self, url: str) -> None:
-        assert self.process is not None
         exited = self.process.poll() is not None
         stop(self.process)
         self.attempts -= 1
-        if not exited or self.attempts <= 0 or "address already in use" not in _tail(self.log_path).lower():
+        said = _tail(self.log_path)
+        if not exited or self.attempts <= 0 or "address already in use" not in said.lower():
             why = "exited" if exited else f"did not answer within {READY_TIMEOUT:g}s"
             raise PrometheusStartError(
-                f"prometheus {why} on {url}: {_tail(self.log_path)}"
+                f"prometheus {why} on {url}: {said}"
                 + (f" (log kept in {self.keep_log_in / 'prometheus.log'})" if self.keep_log_in else "")
             )
         self._port = free_port()
@@ -111,7 +109,7 @@ def starting_prometheus(keep_log_in: Path | None = None, attempts: int = 3) -> I
             shutil.copy(log_path, keep_log_in / "prometheus.log")
         raise
     finally:
-        if starting is not None and starting.process is not None:
+        if starting is not None:
             stop(starting.process)
         shutil.rmtree(workdir, ignore_errors=True)
 

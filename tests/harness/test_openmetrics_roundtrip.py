@@ -46,11 +46,6 @@ def one_sample(labels: Labels, value: float = 1.0, ts: int = T0) -> SampleSet:
     return samples
 
 
-def differs(reason: str) -> pytest.MarkDecorator:
-    """A case the reader gets wrong: a bug, kept visible until fixed."""
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 LABEL_VALUES = [
     # the three escapes of the spec, alone and together
     pytest.param('say "hi"', id="quotes"),

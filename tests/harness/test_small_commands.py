@@ -357,8 +357,11 @@ def test_suite_with_only_malformed_scenarios_exits_2_into_a_new_out_folder(
     folder = tmp_path / "scenarios"
     folder.mkdir()
     (folder / "bad.yaml").write_text("name: bad\nduration: 5m\nfautls: []\n")
-    code, stdout, stderr = suite(capsys, folder, tmp_path / "runs" / "suite")
+    out = tmp_path / "runs" / "suite"
+    code, stdout, stderr = suite(capsys, folder, out)
     assert code == 2, stdout + stderr
+    [entry] = json.loads((out / "suite.json").read_text())["scenarios"]  # the folder was made for it
+    assert entry["passed"] is False and entry["error"]
 
 
 SUITES_WITH_A_BAD_SCENARIO = [

@@ -14,7 +14,6 @@ A label's expansion is part of the alert's identity, so each row's expected text
 - *derived*: not in a table; worked out from the Go source named in the row (``template.go``'s
   function, Go's float64 arithmetic, which Python shares).
 
-Rows marked xfail are places where this module gives a different answer than Prometheus.
 """
 
 from __future__ import annotations
@@ -49,11 +48,6 @@ def call(function: str, argument: Arg) -> str:
     if isinstance(argument, int):
         return render(f"{{{{ {function} {argument} }}}}")
     return render(f"{{{{ {function} $labels.arg }}}}", arg=argument)
-
-
-def differs(reason: str) -> pytest.MarkDecorator:
-    """A row where templates.py answers otherwise than Prometheus: a bug, kept visible until fixed."""
-    return pytest.mark.xfail(strict=True, reason=reason)
 
 
 HUMANIZE: Table = [

@@ -80,10 +80,11 @@ def test_a_shipped_scenario_records_what_it_did(shipped_run, name: str) -> None:
 @pytest.mark.parametrize("name", long_scenarios())
 def test_a_long_scenario_records_what_it_did(long_run, name: str) -> None:  # type: ignore[no-untyped-def]
     if name not in RECORDED:
-        pytest.skip(f"no digest of long/{name} in digests.json (record: {regenerate(f'scenarios/long/{name}.yaml')})")
+        pytest.fail(f"no digest of long/{name} in digests.json (record: {regenerate(f'scenarios/long/{name}.yaml')})")
     result = long_run(name)
     assert result.scenario.name == name
     expected = RECORDED[name]
+    assert "samples" in expected, name
     parts = tuple(part for part in ("samples", "timeline") if part in expected)  # some keep only samples
     compare(name, result.seed, run_digest(result.out_dir), expected, f"scenarios/long/{name}.yaml", parts)
 
