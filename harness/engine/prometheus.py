@@ -132,6 +132,12 @@ def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess
                     f"--web.listen-address=127.0.0.1:{port}",
                     "--web.enable-remote-write-receiver",
                     "--storage.tsdb.retention.time=3650d",
+                    # Blocks as long as the retention (hidden flags): the head is never compacted,
+                    # which it would be once it spans 1.5 blocks (3 h by default), concurrently with
+                    # our queries; a query reading the head then fails ("cannot populate chunk") or
+                    # misses samples. A run's samples stay in memory, as they are written in one go.
+                    f"--storage.tsdb.min-block-duration={OUT_OF_ORDER_WINDOW}",
+                    f"--storage.tsdb.max-block-duration={OUT_OF_ORDER_WINDOW}",
                     "--log.level=warn",
                 ]
             ),

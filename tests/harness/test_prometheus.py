@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -93,3 +94,28 @@ def test_duplicate_alert_labels_are_an_error_not_a_silent_pick(tmp_path: Path) -
     rules.write_text("groups:\n- name: g\n  rules:\n  - alert: X\n    expr: foo\n    labels: {instance: same}\n")
     with pytest.raises(DuplicateAlertError, match="same labels"):
         backtest([rules], samples, T0, T0 + 60, interval=15)
+
+
+def _own_metric(client: httpx.Client, url: str, name: str) -> float:
+    """A counter from Prometheus' own /metrics (not a query: the TSDB's bookkeeping)."""
+    for line in client.get(f"{url}/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in Prometheus' /metrics")
+
+
+def test_the_head_is_never_compacted_while_a_run_queries_it() -> None:
+    """Samples spanning more than 1.5 blocks (3 h by default) make the head compactable, and a
+    compaction that runs while a query reads the head fails that query ("cannot populate chunk
+    ... from block ... not found", seen on a 3.5 h scenario) or hides samples from it. A run's
+    samples all stay in the head: a day of them, written after the fact, triggers no compaction."""
+    day = [(T0 * 1000 + i * 60_000, float(i)) for i in range(24 * 60 + 1)]
+    with prometheus_server() as prom, httpx.Client() as client:
+        write(client, prom.url, [((("__name__", "long"),), day)])
+        write(client, prom.url, [((("__name__", "long"),), [(T0 * 1000 - 3_600_000, -60.0)])])  # out of order
+        result = query_range(client, prom.url, "long", T0, T0 + 24 * 3600, 3600)
+        time.sleep(1.5)  # a compaction is started right after the append that made the head compactable
+        triggered = _own_metric(client, prom.url, "prometheus_tsdb_compactions_triggered_total")
+        truncations = _own_metric(client, prom.url, "prometheus_tsdb_head_truncations_total")
+    assert len(result) == 25
+    assert (triggered, truncations) == (0.0, 0.0)
