@@ -19,6 +19,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from harness.scenario import load_scenario
 
     scenario, base_dir = load_scenario(args.scenario)
+    if args.report:
+        from harness.notebooks import require_report_stack
+
+        require_report_stack()
     seed = scenario.seed if args.seed is None else args.seed
     out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{seed}"
     listener = None if args.quiet else ProgressPrinter()
@@ -91,6 +95,10 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     # A report notebook takes ~5 s a run: a sweep gets them only when asked; its analysis.ipynb always.
     reports = (seeds is None) if args.reports is None else bool(args.reports)
     analysis = args.reports is not False
+    if reports or analysis:
+        from harness.notebooks import require_report_stack
+
+        require_report_stack()
 
     started = time.monotonic()
     jobs = args.jobs or default_jobs()
@@ -226,6 +234,8 @@ def _cmd_crosscheck(args: argparse.Namespace) -> int:
     )
     if check.skipped:
         print(f"not compared (they read the calendar, promtool's clock starts in 1970): {', '.join(check.skipped)}")
+    for name, reason in check.unread:
+        print(f"not compared ({reason}; whether it reads the calendar is unknown): {name}")
     return EXIT_PASSED if check.passed else EXIT_FAILED
 
 
@@ -264,11 +274,14 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     findings = check_project(root)
     for finding in findings:
         print(finding)
-    if findings:
-        print(f"{len(findings)} finding(s)")
+    faults = sum(not f.warning for f in findings)
+    warned = f", {len(findings) - faults} warning(s)" if len(findings) > faults else ""
+    if faults:
+        print(f"{faults} finding(s){warned}")
         return EXIT_FAILED
     print(
         "config OK: rules, Prometheus and Alertmanager configs, rule tests, routes, runbooks, queries and metric names"
+        + warned
     )
     return EXIT_PASSED
 

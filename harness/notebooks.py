@@ -8,6 +8,7 @@ read, so a suite's reports open without re-running anything.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -20,6 +21,17 @@ _INSTALLED = Path(__file__).resolve().parent / "report_notebooks"
 NOTEBOOKS = _INSTALLED if _INSTALLED.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
 TIMEOUT = 300  # seconds per cell
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # IPython colours its tracebacks (CSI sequences)
+# The report extra (pyproject.toml): what executing a template imports, here or in its kernel.
+REPORT_MODULES = ("nbformat", "nbclient", "ipykernel", "matplotlib", "pandas")
+
+
+def require_report_stack() -> None:
+    """Fail before a run simulates for minutes, not after, when the report extra is not installed."""
+    missing = [m for m in REPORT_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigurationError(
+            f"reports need {', '.join(missing)}: pip install 'alertdrill[report]' (or run without reports)"
+        )
 
 
 def execute(template: Path, parameters: dict[str, object], out: Path) -> Path:

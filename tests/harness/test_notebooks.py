@@ -127,3 +127,24 @@ def test_the_run_report_of_a_real_run_reads_relative_paths_and_draws_every_alert
     # HighLatency fired, HighErrorRate stayed silent: both are drawn, the silent one over the whole run
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
     assert "run_folder = '.'" in text
+
+
+def test_a_report_without_the_report_extra_stops_before_simulating(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import harness.notebooks
+    import harness.run
+    from harness.cli import main
+
+    monkeypatch.setattr(harness.notebooks, "REPORT_MODULES", ("nbclient", "no_such_module_for_reports"))
+
+    def simulated(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated although the report could not be written")
+
+    monkeypatch.setattr(harness.run, "run_scenario", simulated)
+    scenario = str(Path(__file__).resolve().parents[2] / "scenarios" / "latency_spike.yaml")
+    assert main(["run", scenario, "--report", "--out", str(tmp_path / "run")]) == 2
+    assert main(["suite", str(tmp_path), "--out", str(tmp_path / "suite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("reports need no_such_module_for_reports: pip install 'alertdrill[report]'") == 2
+    assert not (tmp_path / "run").exists()
