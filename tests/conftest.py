@@ -18,7 +18,8 @@ import pytest
 
 from harness.scenario import load_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
 END_TO_END = Path(__file__).resolve().parent / "scenarios"
 
 
@@ -33,7 +34,7 @@ def _weight(item: pytest.Item) -> float:
     an end-to-end test, 0 for a unit test."""
     for mark in item.iter_markers("xdist_group"):
         name = mark.args[0] if mark.args else mark.kwargs.get("name")
-        path = SCENARIOS / f"{name}.yaml"
+        path = REPO / f"{name}.yaml"  # groups are scenario paths (the plugin's alertdrill_group)
         if isinstance(name, str) and path.is_file():
             return _simulated_seconds(path)
     if END_TO_END not in item.path.parents:

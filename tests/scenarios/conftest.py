@@ -1,10 +1,14 @@
 """Runs of the shipped scenarios, shared by the tests that read them.
 
-A run of a shipped scenario takes seconds to a minute, so each runs once per test session
-(``shipped_run``) and every test that reads it shares that run. Under pytest-xdist each
-worker has its own session: the tests of one scenario carry ``xdist_group(<scenario>)``
-(``shipped()``, ``on_run(name)``) so that ``--dist loadgroup`` sends them all to the worker
-that runs it, once. The longest runs are handed out first (``tests/conftest.py``).
+The shipped scenarios are test items of alertdrill's own pytest plugin (pyproject.toml's
+``alertdrill_scenarios``): ``scenarios/latency_spike.yaml::latency_spike[seed0]`` passes when its
+expectations hold. The tests here check more of the same run — raw fire times against the fault,
+the run folder, promtool's agreement — through the plugin's shared run (``shipped_run``), so a
+scenario runs once per test session. Under pytest-xdist each worker has its own session: the
+plugin puts a scenario's items in the xdist group ``scenarios/<name>``, and the tests of that
+scenario carry the same group (``shipped()``, ``on_run(name)``) so that ``--dist loadgroup`` sends
+them all to the worker that runs it, once. The longest runs are handed out first
+(``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from harness.pytest_plugin import shared_run
 from harness.run import RunResult, run_scenario
 from harness.scenario import Scenario, load_scenario
 from harness.verdict import Verdict
@@ -26,9 +31,10 @@ LONG = sorted(p.stem for p in (SCENARIOS / "long").glob("*.yaml"))
 
 
 def on_run(name: str) -> pytest.MarkDecorator:
-    """The mark of a test that reads ``shipped_run(name)``: the xdist group of the run, named by the
-    scenario's path under scenarios/ without ``.yaml`` (``long/<name>`` for ``long_run(name)``)."""
-    return pytest.mark.xdist_group(name)
+    """The mark of a test that reads ``shipped_run(name)``: the xdist group of the run, the
+    scenario's path from the repository without ``.yaml`` (the plugin's ``alertdrill_group``;
+    ``long/<name>`` for ``long_run(name)``)."""
+    return pytest.mark.xdist_group(f"scenarios/{name}")
 
 
 def shipped(names: list[str] | None = None) -> list[Any]:
@@ -45,35 +51,24 @@ def _groups(request: pytest.FixtureRequest) -> set[str]:
     return {str(m.args[0] if m.args else m.kwargs.get("name")) for m in request.node.iter_markers("xdist_group")}
 
 
-def _check_group(request: pytest.FixtureRequest, group: str) -> None:
+def _check_group(request: pytest.FixtureRequest, name: str) -> None:
     """A test that reads a run outside its group would make another worker run it again."""
-    if group not in _groups(request):
+    if f"scenarios/{name}" not in _groups(request):
         pytest.fail(
-            f"{request.node.nodeid} reads the run of {group!r} but is not in its xdist group: "
-            f"mark it @on_run({group!r}) (or use shipped() as its parameters)",
+            f"{request.node.nodeid} reads the run of {name!r} but is not in its xdist group: "
+            f"mark it @on_run({name!r}) (or use shipped() as its parameters)",
             pytrace=False,
         )
 
 
-@pytest.fixture(scope="session")
-def _shipped_runs() -> dict[str, RunResult]:
-    return {}
-
-
 @pytest.fixture
-def shipped_run(  # type: ignore[no-untyped-def]
-    _shipped_runs: dict[str, RunResult], request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-):
-    """Runs a scenario from scenarios/ once per test session, with its run folder.
-
-    The test must be in the scenario's xdist group (``on_run(name)``, ``shipped()``)."""
+def shipped_run(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The run of a scenario from scenarios/ (its own seed) that its plugin item shares, with its
+    run folder. The test must be in the scenario's xdist group (``on_run(name)``, ``shipped()``)."""
 
     def get(name: str) -> RunResult:
         _check_group(request, name)
-        if name not in _shipped_runs:
-            scenario, base = load_scenario(SCENARIOS / f"{name}.yaml")
-            _shipped_runs[name] = run_scenario(scenario, base, out_dir=tmp_path_factory.mktemp(name))
-        return _shipped_runs[name]
+        return shared_run(request.config, SCENARIOS / f"{name}.yaml")
 
     return get
 

@@ -20,9 +20,9 @@ def scenario(folder: Path, source: Path) -> Path:
     return folder / source.name
 
 
-def pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pytest_in(folder: Path, *args: str, ini: str = "") -> subprocess.CompletedProcess[str]:
     """pytest in ``folder``, away from this repository's own configuration."""
-    (folder / "pytest.ini").write_text("[pytest]\n")
+    (folder / "pytest.ini").write_text(f"[pytest]\n{ini}")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=folder,
@@ -62,3 +62,32 @@ def test_seeds_make_items_and_the_fixture_runs_a_scenario(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "short_spike[seed0] PASSED" in proc.stdout and "short_spike[seed1] PASSED" in proc.stdout
     assert "test_mine.py::test_spike PASSED" in proc.stdout
+
+
+def test_configured_scenarios_are_tests_without_the_flag_and_share_their_run(tmp_path: Path) -> None:
+    """A project names its scenario files in its configuration; a Python test of the same file and
+    seed reads the item's run, on the same xdist worker, instead of running it again."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "deeper").mkdir()
+    path = scenario(tmp_path / "mine", DATA / "short_spike.yaml")
+    scenario(tmp_path / "mine" / "deeper", DATA / "broken.yaml")  # not matched by the glob: not collected
+    (tmp_path / "test_mine.py").write_text(
+        "import pytest\n"
+        "from harness.pytest_plugin import alertdrill_group\n"
+        f"PATH = {str(path)!r}\n"
+        "@pytest.mark.xdist_group('mine/short_spike')\n"
+        "def test_reads_the_shared_run(alertdrill_shared_run, request):\n"
+        "    assert alertdrill_group(request.config, PATH) == 'mine/short_spike'\n"
+        "    first = alertdrill_shared_run(PATH)\n"
+        "    assert alertdrill_shared_run(PATH, seed=first.seed) is first and first.passed\n"
+        "    print('RUN FOLDER', first.out_dir)\n"
+    )
+    proc = pytest_in(
+        tmp_path, "-v", "-s", "-n", "2", "--dist", "loadgroup", "--basetemp", str(tmp_path / "tmp"),
+        ini="testpaths = . mine\nalertdrill_scenarios = mine/*.yaml\n",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "short_spike[seed0]" in proc.stdout and "test_reads_the_shared_run" in proc.stdout
+    assert "2 passed" in proc.stdout
+    runs = sorted((tmp_path / "tmp").glob("*/short_spike-seed0[0-9]*/run/verdict.json"))  # not the "-current" link
+    assert len(runs) == 1, runs  # one run, shared by the item and the test
