@@ -4,6 +4,7 @@
     ├── ConfigurationError            exit code 2: the input cannot be used
     │   ├── ScenarioError             a scenario file is malformed (file, field, line)
     │   ├── RuleFileError             a rule file is malformed or promtool rejects it
+    │   ├── PromQLError               an expression alertdrill's PromQL parser cannot read
     │   ├── BinaryNotFound            prometheus / promtool missing (names the package)
     │   └── RunFolderError            the run folder cannot be created or written
     └── EngineError                   the Prometheus engine failed during a run
@@ -11,7 +12,9 @@
         ├── RemoteWriteError          it refused samples we wrote
         ├── QueryError                a query_range failed
         ├── FaultError                a fault could not be injected into the service
-        └── ServiceLostError          the service under test stopped answering (not a fault)
+        ├── ServiceLostError          the service under test stopped answering (not a fault)
+        ├── AlertmanagerError         the real Alertmanager would not start, or refused alerts
+        └── ReceiverError             alertdrill's own notification receivers could not serve
     DuplicateAlertError (EngineError) two alerts of one rule ended with the same labels
 
 Third-party errors are wrapped where they cross into the harness (``raise ... from``).
@@ -36,6 +39,12 @@ class ScenarioError(ConfigurationError):
 
 class RuleFileError(ConfigurationError):
     pass
+
+
+class PromQLError(ConfigurationError):
+    """alertdrill's PromQL parser (``harness.promql``) cannot read an expression: promtool's
+    verdict on it stands, but what alertdrill reads from it (metric names, calendar calls, a
+    plot's signal) is unknown."""
 
 
 class BinaryNotFound(ConfigurationError):
@@ -69,6 +78,14 @@ class FaultError(EngineError):
 class ServiceLostError(EngineError):
     """The service a run drives refused connections when no crash fault had stopped it: a
     ``--service-url`` service that died, or a spawned one that crashed on its own."""
+
+
+class AlertmanagerError(EngineError):
+    """The real Alertmanager a run replays its alerts through failed (start, config, API)."""
+
+
+class ReceiverError(EngineError):
+    """alertdrill's stand-ins for PagerDuty, Slack, webhooks and SMTP could not start or serve."""
 
 
 class DuplicateAlertError(EngineError):

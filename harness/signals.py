@@ -1,23 +1,22 @@
 """What an alert watches, for plots: the signal left of an alert's threshold comparison.
 
-``histogram_quantile(...) > 0.025`` watches ``histogram_quantile(...)`` against 0.025. We
-split the expression's text at its outermost comparison with a number (after taking the
-first operand of a top-level ``and``/``or``/``unless``); Prometheus then evaluates the signal
-with ``query_range`` like any rule. Expressions of another shape have no signal to plot.
+``histogram_quantile(...) > 0.025`` watches ``histogram_quantile(...)`` against 0.025. The
+expression is parsed (``harness.promql``) and split at its outermost comparison with a number
+(after taking the first operand of a top-level ``and``/``or``/``unless``); the signal is that
+comparison's left operand as the rule writes it, and Prometheus then evaluates it with
+``query_range`` like any rule. Expressions of another shape have no signal to plot, nor have
+the (Prometheus-valid) ones alertdrill's parser cannot read: a plot is not worth a failed run.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import httpx
 
 from harness.engine import EvaluationWindow, Labels, RecordingRule, RuleGroup, evaluation_times, query_range
-
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_TAIL = re.compile(rf"(>=|<=|==|!=|>|<)\s*(?:bool\s+)?({_NUMBER})\s*$")
-_SET_OPERATOR = re.compile(r"\b(and|or|unless)\b")
+from harness.errors import PromQLError
+from harness.promql import threshold
 
 
 @dataclass(frozen=True)
@@ -27,50 +26,12 @@ class Signal:
     threshold: float
 
 
-def _top_level(expr: str) -> list[bool]:
-    """For each character, whether it sits outside (), [], {} and strings."""
-    depth, quote, out = 0, "", []
-    for ch in expr:
-        if quote:
-            out.append(False)
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'`":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        out.append(depth == 0 and not quote)
-    return out
-
-
-def _wrapped(clause: str) -> bool:
-    """Whether the whole clause is one parenthesised expression."""
-    if not (clause.startswith("(") and clause.endswith(")")):
-        return False
-    top = _top_level(clause)
-    return not any(top[1:-1])
-
-
-def _first_operand(expr: str) -> str:
-    top = _top_level(expr)
-    for m in _SET_OPERATOR.finditer(expr):
-        if top[m.start()]:
-            return expr[: m.start()].strip()
-    return expr.strip()
-
-
 def signal_of(expr: str) -> Signal | None:
-    clause = _first_operand(expr)
-    while _wrapped(clause):
-        clause = _first_operand(clause[1:-1])
-    m = _TAIL.search(clause)
-    if m is None or not _top_level(clause)[m.start()]:
+    try:
+        found = threshold(expr)
+    except PromQLError:
         return None
-    lhs = clause[: m.start()].strip()
-    return Signal(lhs, m.group(1), float(m.group(2))) if lhs else None
+    return None if found is None else Signal(found.signal, found.op, found.value)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from harness.engine import check_rules, find_binary, raw_rules
-from harness.errors import ConfigurationError, RuleFileError
-from harness.stack.promql_names import metric_names
+from harness.errors import ConfigurationError, PromQLError, RuleFileError
+from harness.promql import metric_names
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("devops", "data-engineering", "ml-engineering")
@@ -42,9 +42,10 @@ class Finding:
     file: str
     where: str  # the rule, panel or check
     message: str
+    warning: bool = False  # a check that could not be made, not a fault found: check-config still passes
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}"
+        return f"{self.file}: {self.where}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -185,10 +186,11 @@ def check_rule_metadata(rule_files: list[Path], root: Path) -> list[Finding]:
     return findings
 
 
-def check_queries_parse(queries: list[Query]) -> list[Finding]:
-    """promtool decides whether each query parses: one recording rule per query."""
+def check_queries_parse(queries: list[Query]) -> dict[int, Finding]:
+    """promtool decides whether each query parses: one recording rule per query. The findings
+    by the index of the query they are about."""
     promtool = str(find_binary("promtool"))
-    findings = []
+    findings = {}
     with tempfile.TemporaryDirectory(prefix="alertdrill-queries-") as tmp:
         for i, q in enumerate(queries):
             path = Path(tmp) / f"q{i}.yml"
@@ -196,14 +198,14 @@ def check_queries_parse(queries: list[Query]) -> list[Finding]:
             path.write_text(yaml.safe_dump(doc), encoding="utf-8")
         proc = _run([promtool, "check", "rules", *(str(Path(tmp) / f"q{i}.yml") for i in range(len(queries)))])
         if proc.returncode == 0:
-            return []
+            return {}
         text = proc.stdout + proc.stderr
         for i, q in enumerate(queries):
-            marker = f"q{i}.yml"
-            lines = [line for line in text.splitlines() if marker in line and "SUCCESS" not in line]
+            prefix = f"{Path(tmp) / f'q{i}.yml'}:"  # an error line; promtool also prints "Checking <file>"
+            lines = [line for line in text.splitlines() if line.startswith(prefix)]
             if lines:
-                detail = lines[-1].split(marker, 1)[-1].lstrip(": ")
-                findings.append(Finding(q.file, q.where, f"query does not parse: {detail}"))
+                detail = lines[-1].removeprefix(prefix).lstrip()
+                findings[i] = Finding(q.file, q.where, f"query does not parse: {detail}")
     return findings
 
 
@@ -226,9 +228,16 @@ def exposed_metrics(root: Path) -> set[str]:
 
 
 def check_query_metrics(queries: list[Query], known: set[str]) -> list[Finding]:
+    """Queries promtool accepts name only metrics the service exposes (or rules record); one
+    that alertdrill's PromQL parser cannot read is a warning: its names go unchecked."""
     findings = []
     for q in queries:
-        missing = sorted(metric_names(grafana_to_promql(q.expr)) - known)
+        try:
+            names = metric_names(grafana_to_promql(q.expr))
+        except PromQLError as exc:
+            findings.append(Finding(q.file, q.where, f"metric names not checked: {exc}", warning=True))
+            continue
+        missing = sorted(names - known)
         if missing:
             findings.append(
                 Finding(q.file, q.where, f"names metrics the service does not expose: {', '.join(missing)}")
@@ -241,7 +250,8 @@ def recorded_names(rule_files: list[Path]) -> set[str]:
 
 
 def check_project(root: Path) -> list[Finding]:
-    """Every check, in order; raises ConfigurationError when the project cannot be checked at all."""
+    """Every check, in order (``warning`` ones are checks that could not be made, not faults);
+    raises ConfigurationError when the project cannot be checked at all."""
     config = root / "config"
     if not config.is_dir():
         raise ConfigurationError(f"{root}: no config/ folder (give the project folder, e.g. alertdrill check-config .)")
@@ -262,7 +272,8 @@ def check_project(root: Path) -> list[Finding]:
         queries += dashboard_queries(dashboard)
     else:
         findings.append(Finding(str(dashboard), "dashboard", "missing"))
-    findings += check_queries_parse(queries)
+    unparsed = check_queries_parse(queries)
+    findings += unparsed.values()
     known = exposed_metrics(root) | recorded_names(rule_files) | ALWAYS_PRESENT
-    findings += check_query_metrics(queries, known)
+    findings += check_query_metrics([q for i, q in enumerate(queries) if i not in unparsed], known)
     return findings

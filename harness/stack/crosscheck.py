@@ -8,15 +8,15 @@ is re-evaluated with every group at that interval first; if it passes, our rule 
 Prometheus' agree on that input step for step. promtool's clock starts at Unix 0, so the
 run is moved there: sample times shift by the run's start, and so do the values of series
 that are timestamps (named ``*_timestamp_seconds``, as Prometheus' conventions ask), so a
-rule comparing ``time()`` with them sees the same ages. Rules that read the calendar
-(``hour()``, ``day_of_week()``, ...) cannot be moved so and are left out, by name.
+rule comparing ``time()`` with them sees the same ages. Rules that call a calendar function
+(``hour()``, ``day_of_week()``, ..., found by ``harness.promql``'s parser) cannot be moved so
+and are left out, by name; so are those the parser cannot read, with its reason.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -36,7 +36,8 @@ from harness.engine import (
     load_rule_groups,
     rule_document,
 )
-from harness.errors import ConfigurationError
+from harness.errors import ConfigurationError, PromQLError
+from harness.promql import reads_calendar
 from harness.record import read_samples_parquet
 
 TIMESTAMP_SUFFIX = "_timestamp_seconds"
@@ -50,14 +51,15 @@ class CrossCheck:
     output: str
     test_file: str
     skipped: tuple[str, ...] = ()  # alerts that read the calendar: promtool's clock is 1970's
+    unread: tuple[tuple[str, str], ...] = ()  # (alert, why): the PromQL parser cannot read them
 
 
-_CALENDAR = re.compile(r"\b(?:day_of_week|day_of_month|day_of_year|days_in_month|hour|minute|month|year)\s*\(")
-
-
-def reads_calendar(expr: str) -> bool:
-    """Whether a rule depends on the wall-clock date, which the shift to Unix 0 cannot preserve."""
-    return _CALENDAR.search(expr) is not None
+def _calendar_or_unread(timeline: RuleTimeline) -> bool | str:
+    """Whether the rule reads the calendar, or why that cannot be told."""
+    try:
+        return reads_calendar(timeline.rule.expr)
+    except PromQLError as exc:
+        return str(exc)
 
 
 def _value_text(v: float) -> str:
@@ -158,8 +160,10 @@ def crosscheck_samples(
     with tempfile.TemporaryDirectory(prefix="alertdrill-crosscheck-") as tmp:
         folder = Path(tmp)
         files = _rules_without_raw_annotations(rule_files, groups, folder)
-        comparable = [t for t in ours.evaluation.timelines if not reads_calendar(t.rule.expr)]
-        skipped = tuple(t.rule.name for t in ours.evaluation.timelines if reads_calendar(t.rule.expr))
+        verdicts = [(t, _calendar_or_unread(t)) for t in ours.evaluation.timelines]
+        comparable = [t for t, calendar in verdicts if calendar is False]
+        skipped = tuple(t.rule.name for t, calendar in verdicts if calendar is True)
+        unread = tuple((t.rule.name, calendar) for t, calendar in verdicts if isinstance(calendar, str))
         tests = alert_tests(comparable, times)
         doc = {
             "rule_files": [str(p.resolve()) for p in files],
@@ -187,7 +191,7 @@ def crosscheck_samples(
             timeout=600,
             check=False,
         )
-    return CrossCheck(proc.returncode == 0, len(tests), (proc.stdout + proc.stderr).strip(), text, skipped)
+    return CrossCheck(proc.returncode == 0, len(tests), (proc.stdout + proc.stderr).strip(), text, skipped, unread)
 
 
 def crosscheck_run_folder(folder: Path, keep_test_file: Path | None = None) -> CrossCheck:

@@ -143,3 +143,21 @@ def test_label_template_outside_the_subset_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(RuleFileError, match="label size"):
         backtest([rules], input_samples(), T0, T0 + 600, interval=STEP)
+
+
+def test_a_rule_the_parser_cannot_read_is_named_and_not_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether it reads the calendar is unknown: no guess either way, the others are compared."""
+    import harness.stack.crosscheck as cc
+    from harness.errors import PromQLError
+
+    def lagging(expr: str) -> bool:  # a parser behind Prometheus' grammar
+        if "ALERTS" in expr:
+            raise PromQLError("alertdrill's PromQL parser cannot read it: unknown function")
+        return False
+
+    monkeypatch.setattr(cc, "reads_calendar", lagging)
+    check = cc.crosscheck_samples([RULES], input_samples(), T0, 1800, STEP)
+    assert check.passed, check.output
+    assert check.unread == (("AnyFooHighFiring", "alertdrill's PromQL parser cannot read it: unknown function"),)
+    assert check.skipped == ()
+    assert "alertname: AnyFooHighFiring" not in check.test_file and "alertname: FooHigh" in check.test_file
