@@ -30,7 +30,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"running {scenario.name} (seed {seed}, {scenario.duration / 60:g} simulated min)", file=sys.stderr)
     service = args.service_url or ("spawn" if args.spawn else "in-process")
     result = run_scenario(
-        scenario, base_dir, seed=seed, out_dir=out, listener=listener, service=service, admin_token=_admin_token(args)
+        scenario,
+        base_dir,
+        seed=seed,
+        out_dir=out,
+        listener=listener,
+        service=service,
+        admin_token=_admin_token(args),
+        replay_speed=args.replay_speed,
     )
     print(summary(result))
     if args.report:
@@ -151,6 +158,7 @@ def _cmd_suite(args: argparse.Namespace) -> int:
         jobs=jobs,
         reports=reports,
         analysis=analysis,
+        replay_speed=args.replay_speed,
     )
     print(suite_table(entries, by_seed=seeds is not None))
     notebooks = (["*/report.ipynb"] if reports else []) + (["analysis.ipynb"] if analysis else [])
@@ -166,6 +174,34 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
     return value
+
+
+def _speed(text: str) -> float:
+    value = _positive(text)
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: a replay speed is between 1 and 100000 times real time")
+    return value
+
+
+def _notify_options(parser: argparse.ArgumentParser) -> None:
+    from harness.notify import DEFAULT_SPEED
+
+    notify = parser.add_mutually_exclusive_group()
+    notify.add_argument(
+        "--replay-speed",
+        type=_speed,
+        default=DEFAULT_SPEED,
+        metavar="K",
+        help="replay the alerts through the real Alertmanager K times faster than real time "
+        f"(default: {DEFAULT_SPEED:g})",
+    )
+    notify.add_argument(
+        "--no-notify",
+        dest="replay_speed",
+        action="store_const",
+        const=None,
+        help="no Alertmanager replay: alerts only, no notifications (and no notification expectations judged)",
+    )
 
 
 def _count(text: str) -> int:
@@ -398,6 +434,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="file holding the admin token of the service at --service-url (default: $ALERTDRILL_ADMIN_TOKEN)",
     )
+    _notify_options(run)
     run.set_defaults(func=_cmd_run)
 
     suite = sub.add_parser("suite", help="run every scenario in a folder (for each of several seeds) and summarise")
@@ -426,6 +463,7 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="no notebooks at all: neither per run nor the suite's analysis.ipynb",
     )
+    _notify_options(suite)
     suite.set_defaults(func=_cmd_suite)
 
     bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")

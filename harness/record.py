@@ -86,6 +86,13 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    """One JSON object per line: appendable and readable a line at a time (pandas, jq)."""
+    with path.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, sort_keys=False, allow_nan=False, separators=(",", ":")) + "\n")
+
+
 def write_states(path: Path, rows: Iterable[StateRow], offset: float = 0.0) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)

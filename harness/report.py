@@ -60,6 +60,18 @@ def summary(result: RunResult) -> str:
             f"    {a.alertname:24} active {_t(a.active_at):>8}  fired {_t(a.fired_at):>8}  "
             f"resolved {_t(a.resolved_at):>8}"
         )
+    if result.replay is not None:
+        sent = result.replay.notifications
+        lines.append(
+            f"  notifications: {sum(n.delivered for n in sent)} delivered"
+            + (f", {sum(not n.delivered for n in sent)} refused" if any(not n.delivered for n in sent) else "")
+            + f" (Alertmanager at {result.replay.speed:g}x)"
+        )
+        for n in sent:
+            names = ", ".join(sorted(n.names())) or "?"
+            tries = f"  {len(n.attempts)} attempts" if len(n.attempts) > 1 else ""
+            got = "" if n.delivered else "  REFUSED"
+            lines.append(f"    {n.time:>7.0f}s  {n.receiver:28} {n.kind:9} {n.status:8} {names}{tries}{got}")
     t = result.timings
     lines.append(
         f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "

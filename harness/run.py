@@ -30,23 +30,36 @@ from harness.engine import (
 )
 from harness.errors import ConfigurationError, FaultError, ServiceLostError
 from harness.events import RunListener, Silent
+from harness.notify import (
+    DEFAULT_SPEED,
+    Outage,
+    Replay,
+    ReplaySettings,
+    check_config,
+    pushes,
+    read_alertmanager_config,
+    replay,
+)
 from harness.record import (
     instance_json,
     replaced_atomically,
     writable_folder,
     write_json,
+    write_jsonl,
     write_openmetrics,
     write_samples_parquet,
     write_signals,
     write_states,
 )
-from harness.scenario import Scenario, check_alert_names
+from harness.scenario import ReceiverOutage, Scenario, check_alert_names
 from harness.signals import SignalSeries, evaluate_signals
 from harness.targets import Target, in_process, remote, spawned
 from harness.verdict import Verdict, judge
 from service.model import ModelFileError, load_model
 from sim import SimResult, WorldSpec, simulate
 from sim.faults import FaultInjectionError
+from sim.records import FaultRecord
+from sim.specs import FaultKind
 from sim.transport import ServiceGone
 
 
@@ -62,6 +75,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     out_dir: Path | None = None
     signals: list[SignalSeries] = field(default_factory=list)
+    replay: Replay | None = None  # the notifications, when the alerts were replayed through Alertmanager
 
     @property
     def passed(self) -> bool:
@@ -193,6 +207,49 @@ def evaluate(
             return evaluation, evaluate_signals(client, prom.url, groups, window)
 
 
+def alertmanager_path(scenario: Scenario, base_dir: Path) -> Path | None:
+    """The Alertmanager config the run's alerts are replayed through. None when the scenario
+    names none and the default one is not there (a folder of scenarios without ``config/``):
+    the run then records no notifications, unless it expects some."""
+    path = (base_dir / scenario.alertmanager).resolve()
+    if path.exists() or "alertmanager" in scenario.model_fields_set or scenario.notifications is not None:
+        return path
+    return None
+
+
+def receiver_outages(scenario: Scenario) -> tuple[Outage, ...]:
+    return tuple(
+        Outage(f.receiver, f.start, f.start + f.duration, f.status)
+        for f in scenario.faults
+        if isinstance(f, ReceiverOutage)
+    )
+
+
+def notify(
+    scenario: Scenario,
+    groups: list[RuleGroup],
+    timelines: list[RuleTimeline],
+    am_config: dict[str, object],
+    am_path: Path,
+    speed: float,
+    out_dir: Path | None,
+) -> Replay:
+    """The run's alerts, as Prometheus' notifier sends them, through the real Alertmanager."""
+    interval = {id(rule): g.interval for g in groups for rule in g.alerting_rules}
+    sends = pushes(((t, interval[id(t.rule)]) for t in timelines), scenario.duration)
+    settings = ReplaySettings(speed, receiver_outages(scenario))
+    return replay(sends, scenario.duration, am_config, am_path, settings, keep_log_in=out_dir)
+
+
+def _outage_records(scenario: Scenario) -> list[FaultRecord]:
+    """Receiver outages happen exactly as planned (the replay applies them), so the plan is their record."""
+    return [
+        FaultRecord(f.name, FaultKind.RECEIVER_OUTAGE, f.start, f.start + f.duration, float(f.status))
+        for f in scenario.faults
+        if isinstance(f, ReceiverOutage)
+    ]
+
+
 async def arun_scenario(
     scenario: Scenario,
     base_dir: Path,
@@ -202,8 +259,10 @@ async def arun_scenario(
     listener: RunListener | None = None,
     service: ServiceMode = "in-process",
     admin_token: str | None = None,
+    replay_speed: float | None = DEFAULT_SPEED,
 ) -> RunResult:
-    """The whole run; awaitable so it works from a running event loop (Jupyter, pytest-asyncio)."""
+    """The whole run; awaitable so it works from a running event loop (Jupyter, pytest-asyncio).
+    ``replay_speed`` None: the alerts are not replayed through Alertmanager (no notifications)."""
     listener = listener or Silent()
     seed = scenario.seed if seed is None else seed
     timings: dict[str, float] = {}
@@ -212,6 +271,10 @@ async def arun_scenario(
         writable_folder(out_dir)
     paths = rule_paths(scenario, base_dir)
     model = model_path(scenario, base_dir)
+    am_path = alertmanager_path(scenario, base_dir) if replay_speed is not None else None
+    am_config = read_alertmanager_config(am_path) if am_path is not None else {}
+    if am_path is not None and replay_speed is not None:
+        check_config(am_config, am_path, replay_speed)
     # promtool and Prometheus are launched first, so they work on the other core while the
     # world is simulated; a rejection of the rules stops the simulation at its next progress tick.
     with checking_rules(paths) as rule_check, starting_prometheus(keep_log_in=out_dir) as starting:
@@ -233,9 +296,14 @@ async def arun_scenario(
         evaluation, signals = evaluate(starting, samples, groups, window, timings, listener, signals=plots)
     timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
-    verdict = judge(scenario, sim.faults, instances)
+    sim.faults[:] = sorted(sim.faults + _outage_records(scenario), key=lambda f: (f.start, f.name))
+    sent = None
+    if am_path is not None and replay_speed is not None:
+        with _timed(timings, "notify", listener):
+            sent = notify(scenario, groups, timelines, am_config, am_path, replay_speed, out_dir)
+    verdict = judge(scenario, sim.faults, instances, sent.notifications if sent is not None else None)
     timings["total"] = time.perf_counter() - started
-    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, signals)
+    result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, signals, sent)
     if out_dir is not None:
         with _timed(timings, "record", listener):
             write_run_folder(result, out_dir)
@@ -251,11 +319,19 @@ def run_scenario(
     listener: RunListener | None = None,
     service: ServiceMode = "in-process",
     admin_token: str | None = None,
+    replay_speed: float | None = DEFAULT_SPEED,
 ) -> RunResult:
     """Synchronous ``arun_scenario``, for scripts and the CLI (not from inside a running loop)."""
     return asyncio.run(
         arun_scenario(
-            scenario, base_dir, seed=seed, out_dir=out_dir, listener=listener, service=service, admin_token=admin_token
+            scenario,
+            base_dir,
+            seed=seed,
+            out_dir=out_dir,
+            listener=listener,
+            service=service,
+            admin_token=admin_token,
+            replay_speed=replay_speed,
         )
     )
 
@@ -287,6 +363,16 @@ def verdict_json(result: RunResult) -> dict[str, object]:
         "requests": dict(sorted(result.sim.responses.items())),
         "scrapes": len(result.sim.scrapes),
         "samples": len(result.samples),
+        "notifications": None
+        if result.replay is None
+        else {
+            "delivered": sum(n.delivered for n in result.replay.notifications),
+            "refused": sum(not n.delivered for n in result.replay.notifications),
+            "replay_speed": result.replay.speed,
+            "replayed_seconds": round(result.replay.replayed, 3),
+            "pushes": result.replay.pushes,
+            "max_push_lag": round(result.replay.max_lag, 3),
+        },
         "simulated_seconds": result.scenario.duration,
         "scrape_interval": result.scenario.scrape_interval,
         "wall_seconds": round(result.timings.get("total", 0.0), 3),
@@ -322,3 +408,5 @@ def write_run_folder(result: RunResult, out_dir: Path) -> None:
         write_openmetrics(staging / "samples.om", result.samples)
         write_signals(staging / "signals.csv", result.signals)
         write_json(staging / "rules.json", rules_json(result))
+        if result.replay is not None:
+            write_jsonl(staging / "notifications.jsonl", (n.record() for n in result.replay.notifications))

@@ -49,6 +49,7 @@ PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 DEFAULT_START = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)  # a Monday, mid-session
 DEFAULT_RULES = ("../config/prometheus-alerts.yml",)
 DEFAULT_MODEL = "../config/model.json"
+DEFAULT_ALERTMANAGER = "../config/alertmanager.yml"
 MAX_SCENARIO_BYTES = 1_000_000  # a scenario is a page of YAML; a larger file is a mistake, refused unparsed
 
 
@@ -322,6 +323,19 @@ class ServiceCrash(_Fault):
     kind: Literal["service_crash"]
 
 
+class ReceiverOutage(_Fault):
+    """A notification receiver (PagerDuty, chat, the ticket inbox) refuses every delivery: it
+    answers ``status`` (SMTP: a temporary failure). Applied by the notification replay to the
+    receiver named (``*``: all of them), not by the simulated world, which does not see it."""
+
+    kind: Literal["receiver_outage"]
+    receiver: str = Field(default="*", min_length=1)
+    status: int = Field(default=500, ge=400, le=599)
+
+    def magnitude(self) -> float:
+        return float(self.status)
+
+
 Fault = Annotated[
     LatencySpike
     | ErrorBurst
@@ -337,7 +351,8 @@ Fault = Annotated[
     | SchemaBreak
     | FeatureDrift
     | RegimeChange
-    | LowConfidence,
+    | LowConfidence
+    | ReceiverOutage,
     Field(discriminator="kind"),
 ]
 
@@ -379,6 +394,31 @@ class Expectation(_Strict):
         return self
 
 
+class NotificationExpectation(_Strict):
+    """What a receiver hears about an alert: a notification listing it ``within`` a window after
+    the fault starts (or the run, without a fault), and a resolved one ``resolved_within`` after
+    the fault ends; or, ``silent``, nothing (about ``alert``, or at all without one). ``count``
+    is the number of firing notifications listing the alert (a repeat, a regrouping)."""
+
+    receiver: str = Field(min_length=1)
+    alert: str | None = None
+    fault: str | None = None
+    within: Window | None = None
+    resolved_within: Window | None = None
+    count: int | None = Field(default=None, ge=0)
+    silent: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NotificationExpectation:
+        if self.silent and (self.within or self.resolved_within or self.fault or self.count is not None):
+            raise ValueError("a silent notification expectation takes no fault, within, resolved_within or count")
+        if not self.silent and self.alert is None:
+            raise ValueError("name the alert the receiver hears about, or give silent: true")
+        if not self.silent and self.within is None and self.count is None:
+            raise ValueError("give within: [min, max] (after the fault starts), count, or silent: true")
+        return self
+
+
 Loc = tuple[str | int, ...]
 
 
@@ -417,6 +457,13 @@ class Scenario(_Strict):
     service: ServiceOptions = ServiceOptions()
     faults: tuple[Fault, ...] = ()
     expectations: tuple[Expectation, ...] = ()
+    alertmanager: str = Field(
+        default=DEFAULT_ALERTMANAGER,
+        description="Alertmanager config the alerts are replayed through, relative to the file.",
+    )
+    notifications: tuple[NotificationExpectation, ...] | None = Field(
+        default=None, description="What each receiver hears; absent: notifications are recorded, not judged."
+    )
     unexpected_alerts: Literal["fail", "ignore"] = "fail"
     _origin: _Origin | None = PrivateAttr(default=None)  # set by parse_scenario, for later errors' lines
 
@@ -455,6 +502,7 @@ class Scenario(_Strict):
                     **f.extras(),  # type: ignore[arg-type]
                 )
                 for f in self.faults
+                if not isinstance(f, ReceiverOutage)  # the notification replay's, not the world's
             ),
         )
 
@@ -494,6 +542,9 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
     for i, e in enumerate(scenario.expectations):
         if e.fault is not None and e.fault not in names:
             problems.append((("expectations", i, "fault"), f"{e.fault!r} names no fault (faults: {names})"))
+    for i, n in enumerate(scenario.notifications or ()):
+        if n.fault is not None and n.fault not in names:
+            problems.append((("notifications", i, "fault"), f"{n.fault!r} names no fault (faults: {names})"))
     if scenario.start.tzinfo is None:
         problems.append((("start",), "start must carry a timezone, e.g. 2026-01-05T14:30:00Z"))
     return problems
@@ -501,11 +552,11 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
 
 def alert_name_problems(scenario: Scenario, known: Collection[str]) -> list[tuple[Loc, str]]:
     """Expectations naming an alert that none of ``known`` (the rule files' alerting rules) is."""
-    return [
-        (("expectations", i, "alert"), _unknown_alert(e.alert, known))
-        for i, e in enumerate(scenario.expectations)
-        if e.alert not in known
+    named: list[tuple[Loc, str]] = [
+        (("expectations", i, "alert"), e.alert) for i, e in enumerate(scenario.expectations)
     ]
+    named += [(("notifications", i, "alert"), n.alert) for i, n in enumerate(scenario.notifications or ()) if n.alert]
+    return [(loc, _unknown_alert(alert, known)) for loc, alert in named if alert not in known]
 
 
 def check_alert_names(scenario: Scenario, known: Collection[str]) -> None:

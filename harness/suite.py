@@ -29,6 +29,7 @@ from harness.engine import die_with_parent
 from harness.errors import AlertdrillError, ConfigurationError
 from harness.events import Silent
 from harness.notebooks import run_report, suite_analysis
+from harness.notify import DEFAULT_SPEED
 from harness.record import write_json
 from harness.run import run_scenario
 from harness.scenario import load_scenario
@@ -183,13 +184,16 @@ def run_one(
     out_dir: Path,
     reports: bool = True,
     progress: Callable[[tuple[str, float, float]], None] | None = None,
+    replay_speed: float | None = DEFAULT_SPEED,
 ) -> SuiteEntry:
     """One scenario (and its report), in whichever process calls it; errors become part of the entry."""
     folder = out_dir / run.folder
     listener = _Simulated(run.folder, progress) if progress is not None else None
     try:
         scenario, base = load_scenario(run.path)
-        result = run_scenario(scenario, base, seed=run.seed, out_dir=folder, listener=listener)
+        result = run_scenario(
+            scenario, base, seed=run.seed, out_dir=folder, listener=listener, replay_speed=replay_speed
+        )
     except AlertdrillError as exc:
         return SuiteEntry(
             run.path,
@@ -253,6 +257,7 @@ def run_suite(
     *,
     seeds: list[int] | None = None,
     analysis: bool | None = None,
+    replay_speed: float | None = DEFAULT_SPEED,
 ) -> list[SuiteEntry]:
     """Run every scenario of ``folder`` (for each of ``seeds``, if given) and write ``suite.json``.
 
@@ -287,7 +292,7 @@ def run_suite(
     if jobs == 1:  # in this process, in report order: nothing to balance
         report()
         for run in runs:
-            done[run] = run_one(run, out_dir, reports, live)
+            done[run] = run_one(run, out_dir, reports, live, replay_speed)
             report(done[run])
     else:
         # Progress crosses from the workers through a manager's queue; like the workers, the
@@ -297,7 +302,10 @@ def run_suite(
         manager.start(die_with_parent, (signal.SIGKILL,))
         with manager, ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
             updates = manager.Queue()
-            submitted = {pool.submit(run_one, run, out_dir, reports, updates.put): run for run in longest_first(runs)}
+            submitted = {
+                pool.submit(run_one, run, out_dir, reports, updates.put, replay_speed): run
+                for run in longest_first(runs)
+            }
             pending: set[Future[SuiteEntry]] = set(submitted)
             report()
             try:

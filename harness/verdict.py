@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.engine import AlertInstance
-from harness.scenario import Expectation, Scenario
+from harness.notify import Notification
+from harness.scenario import Expectation, NotificationExpectation, Scenario
 from sim.records import FaultRecord
 
 
@@ -122,7 +123,13 @@ def _check_fires(
     )
 
 
-def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertInstance]) -> Verdict:
+def judge(
+    scenario: Scenario,
+    faults: list[FaultRecord],
+    instances: list[AlertInstance],
+    sent: list[Notification] | None = None,
+) -> Verdict:
+    """The run's verdict: its alert expectations, then (with ``sent``) its notification ones."""
     fired = sorted((a for a in instances if a.fired_at is not None), key=lambda a: (a.fired_at, a.alertname))
     by_name = {f.name: f for f in faults}
     results = []
@@ -150,4 +157,103 @@ def judge(scenario: Scenario, faults: list[FaultRecord], instances: list[AlertIn
                         instance=alert,
                     )
                 )
+    if sent is not None:
+        results.extend(judge_notifications(scenario, faults, sent))
     return Verdict(all(r.passed for r in results), tuple(results))
+
+
+def describe_notification(e: NotificationExpectation) -> str:
+    if e.silent:
+        return f"{e.receiver} hears nothing" + (f" about {e.alert}" if e.alert else "")
+    since = f"after {e.fault} starts" if e.fault else "into the run"
+    text = f"{e.receiver} hears {e.alert}"
+    if e.within is not None:
+        text += f" {_window(e.within)} {since}"
+    if e.resolved_within is not None:
+        text += f", resolved {_window(e.resolved_within)} after {'it ends' if e.fault else 'the run starts'}"
+    if e.count is not None:
+        text += f", {e.count} firing notification{'s' if e.count != 1 else ''}"
+    return text
+
+
+def _listing(n: Notification, alert: str, status: str | None = None) -> bool:
+    return any(a.alertname == alert and (status is None or a.status == status) for a in n.alerts)
+
+
+def _judge_notification(
+    e: NotificationExpectation, anchor: Anchor, heard: list[Notification], claimed: set[tuple[int, str]]
+) -> ExpectationResult:
+    mine = [n for n in heard if n.receiver == e.receiver]
+    if e.silent:
+        about = [n for n in mine if e.alert is None or _listing(n, e.alert)]
+        if not about:
+            return ExpectationResult(describe_notification(e), e.alert or "", True, "heard nothing")
+        first = about[0]
+        return ExpectationResult(
+            describe_notification(e), e.alert or "", False, f"heard {sorted(first.names())} at {first.time:g}s"
+        )
+    assert e.alert is not None
+    ours = [n for n in mine if _listing(n, e.alert) and n.time >= anchor.start and (id(n), e.alert) not in claimed]
+    claimed.update((id(n), e.alert) for n in ours)
+    firing = [n for n in ours if _listing(n, e.alert, "firing")]
+    passed, observed = True, []
+    if e.within is not None:
+        if not firing:
+            return ExpectationResult(
+                describe_notification(e), e.alert, False, f"not heard after {anchor.name}", e.fault
+            )
+        delay = (firing[0].delivered_at or firing[0].time) - anchor.start
+        observed.append(f"heard {delay:g}s after start")
+        passed = e.within[0] <= delay <= e.within[1]
+    if e.resolved_within is not None:
+        resolved = [n for n in ours if _listing(n, e.alert, "resolved")]
+        if not resolved:
+            passed = False
+            observed.append("no resolved notification")
+        else:
+            after = (resolved[0].delivered_at or resolved[0].time) - anchor.end
+            observed.append(f"resolved heard {after:g}s after end")
+            passed = passed and e.resolved_within[0] <= after <= e.resolved_within[1]
+    if e.count is not None:
+        observed.append(f"{len(firing)} firing notification{'s' if len(firing) != 1 else ''}")
+        passed = passed and len(firing) == e.count
+    return ExpectationResult(describe_notification(e), e.alert, passed, ", ".join(observed), e.fault)
+
+
+def judge_notifications(
+    scenario: Scenario, faults: list[FaultRecord], sent: list[Notification]
+) -> tuple[ExpectationResult, ...]:
+    """The scenario's ``notifications:`` against what reached each receiver (delivered only: a
+    message every attempt of which was refused reached nobody). Without ``notifications:``,
+    nothing is judged; with it, every delivered notification must be expected (``unexpected_alerts``)."""
+    if scenario.notifications is None:
+        return ()
+    heard = sorted((n for n in sent if n.delivered), key=lambda n: n.time)
+    by_name = {f.name: f for f in faults}
+    claimed: set[tuple[int, str]] = set()
+    results = []
+    for e in scenario.notifications:
+        if e.fault is not None and e.fault not in by_name:
+            results.append(
+                ExpectationResult(describe_notification(e), e.alert or "", False, f"fault {e.fault} never started")
+            )
+            continue
+        fault = by_name.get(e.fault) if e.fault else None
+        anchor = Anchor(fault.name, fault.start, fault.end) if fault else Anchor("the run's start", 0.0, 0.0)
+        results.append(_judge_notification(e, anchor, heard, claimed))
+    if scenario.unexpected_alerts == "fail":
+        for n in heard:
+            silenced = {e.alert for e in scenario.notifications if e.silent and e.receiver == n.receiver}
+            if None in silenced:
+                continue  # the receiver's silent expectation has failed for it already
+            stray = sorted(name for name in n.names() if (id(n), name) not in claimed and name not in silenced)
+            if stray:
+                results.append(
+                    ExpectationResult(
+                        f"no other notification ({n.receiver}: {', '.join(stray)})",
+                        stray[0],
+                        False,
+                        f"unexpected: {n.status} notification at {n.time:g}s",
+                    )
+                )
+    return tuple(results)

@@ -26,6 +26,9 @@ class FaultKind(StrEnum):
     FEATURE_DRIFT = "feature_drift"
     REGIME_CHANGE = "regime_change"
     LOW_CONFIDENCE = "low_confidence"
+    # Not the world's: the harness's notification replay makes receivers refuse (harness.notify).
+    # The simulator never sees it (Scenario.world leaves it out); its record anchors expectations.
+    RECEIVER_OUTAGE = "receiver_outage"
 
 
 #: Faults the feed applies to what it publishes (the data layer's boundary).

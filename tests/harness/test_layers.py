@@ -47,6 +47,8 @@ def offending(folder: str, allowed: tuple[str, ...]) -> list[str]:
         ("service", ("service",)),
         ("sim", ("sim", "service")),  # the service's contract (header names), never its insides over HTTP
         ("harness/engine", ("harness.engine", "harness.errors")),
+        # notifications build on the engine's timelines, as runs do, and know nothing of runs
+        ("harness/notify", ("harness.notify", "harness.engine", "harness.errors")),
         # a leaf, read by the stack checks and the run layer's plots alike
         ("harness/promql.py", ("harness.errors",)),
     ],
@@ -73,6 +75,26 @@ def test_outside_the_engine_only_its_facade_is_used_and_it_is_complete() -> None
     exported = set(harness.engine.__all__)
     assert all(hasattr(harness.engine, name) for name in exported)
     used = {n for _, _, module, names in imports("harness") if module == "harness.engine" for n in names}
+    assert used <= exported
+
+
+def test_outside_notify_only_its_facade_is_used_and_it_is_complete() -> None:
+    import harness.notify
+
+    inside = [
+        f"{path.relative_to(REPO)}:{line} imports {names} from {module}"
+        for path, line, module, names in imports("harness")
+        if module.startswith("harness.notify.") and "harness/notify" not in str(path)
+    ]
+    assert inside == []
+    exported = set(harness.notify.__all__)
+    assert all(hasattr(harness.notify, name) for name in exported)
+    used = {
+        n
+        for path, _, module, names in imports("harness")
+        if module == "harness.notify" and "harness/notify" not in str(path)
+        for n in names
+    }
     assert used <= exported
 
 

@@ -1,0 +1,239 @@
+"""A run's alerts through the real Alertmanager, on a clock compressed by a replay speed *k*.
+
+Alertmanager has no simulated clock: its group waits, group intervals and repeat intervals are
+wall-clock timers. So the replay compresses time instead: every duration in the config copy is
+divided by *k* (``config_copy``), and the notifier's sends (``notifier``) are pushed at wall time
+``t0 + (t - t_first) / k``, with ``startsAt``/``endsAt`` mapped the same way. Alertmanager then
+groups, waits, inhibits, repeats and retries exactly as it would over the run, only *k* times
+faster; each delivery's wall time maps back to run seconds. Nothing happens in Alertmanager
+before the first alert fires, so the replay starts there (``t_first``), and it ends with the run:
+a notification Alertmanager would send after the last simulated second is not the run's.
+
+*k* is bounded by how precisely a push lands on its time (a few milliseconds of scheduling
+jitter, times *k*, must stay well under an evaluation interval) and by Alertmanager's own fixed
+delays (HTTP, its retry back-off, which are not divided). ``DEFAULT_SPEED`` was chosen by
+measurement (``tests/benchmarks/bench_notify.py``); a test replays a run at two speeds a factor
+of ten apart and gets the same notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.engine import Labels
+from harness.notify.alertmanager import alertmanager_server, post_alerts, rfc3339
+from harness.notify.config_copy import Integration, drill_config
+from harness.notify.notifications import Notification, notifications
+from harness.notify.notifier import Push
+from harness.notify.receivers import Receivers
+
+DEFAULT_SPEED = 1000.0
+MIN_SPEED = 10.0
+LEAD = 0.02  # wall seconds between entering a span and its first push
+# A re-send that changes nothing only has to arrive before the alert's endsAt (4 x the resend
+# delay after the previous send, which was 75 s before): well inside that, it changes nothing.
+RESEND_LAG = 60.0
+POLL = 0.003  # wall seconds between two looks at the receivers while waiting for Alertmanager to settle
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A receiver that answers ``status`` from ``start`` to ``end`` (run seconds): ``*`` is every one."""
+
+    receiver: str
+    start: float
+    end: float
+    status: int = 500
+
+    def covers(self, receiver: str, now: float) -> bool:
+        return (self.receiver in ("*", receiver)) and self.start <= now < self.end
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    speed: float = DEFAULT_SPEED
+    outages: tuple[Outage, ...] = ()
+    max_lag: float = 7.5  # run seconds a push that changes an alert's state may land late: half an evaluation interval
+
+
+@dataclass
+class Replay:
+    notifications: list[Notification] = field(default_factory=list)
+    integrations: list[Integration] = field(default_factory=list)
+    speed: float = DEFAULT_SPEED
+    pushes: int = 0
+    max_lag: float = 0.0  # run seconds the latest push that changed an alert's state was late (once taken)
+    resend_lag: float = 0.0  # the same for pushes that only re-sent an alert as it was
+    wall_seconds: float = 0.0
+    replayed: float = 0.0  # run seconds replayed (the busy spans); the rest was skipped
+
+
+class _Clock:
+    """Run seconds <-> wall time for one replay, over its busy spans: each span runs *k* times
+    faster than the run; the idle time between two spans is skipped (the next span starts
+    ``LEAD`` after the previous one ended), so a span's start maps to when it was reached."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.spans: list[tuple[float, float]] = []  # (wall start, run start) of each span entered
+
+    def enter(self, run_start: float) -> None:
+        self.spans.append((time.time() + LEAD, run_start))
+
+    def wall(self, run_seconds: float) -> float:
+        wall_start, run_start = self.spans[-1]
+        return wall_start + (run_seconds - run_start) / self.speed
+
+    def run_time(self, wall: float) -> float:
+        """The run second of a wall time: in the latest span entered before it (a delivery in the
+        gap before a span is the previous span's, late)."""
+        wall_start, run_start = next(((w, r) for w, r in reversed(self.spans) if w <= wall), self.spans[0])
+        return run_start + (wall - wall_start) * self.speed
+
+    def now(self) -> float:
+        return self.run_time(time.time())
+
+
+def settled(attempts: Sequence[Any], resolving: set[tuple[str, int]]) -> bool:
+    """Whether every notification group that told a receiver something firing has since told it
+    resolved (read from the webhook twins of the integrations that send resolved notifications):
+    then, with no alert firing, nothing in Alertmanager is left to happen."""
+    last: dict[tuple[str, int, str], str] = {}
+    for a in attempts:
+        if a.shadow and a.accepted and (a.receiver, a.index) in resolving and isinstance(a.body, dict):
+            last[(a.receiver, a.index, str(a.body.get("groupKey")))] = str(a.body.get("status"))
+    return all(status == "resolved" for status in last.values())
+
+
+def check_config(config: dict[str, Any], source: Path, speed: float = DEFAULT_SPEED) -> None:
+    """What ``replay`` would refuse in ``config``, found before a run simulates for minutes."""
+    drill_config(config, source, speed, _Nowhere())
+
+
+def replay(
+    pushes: Sequence[Push],
+    duration: float,
+    config: dict[str, Any],
+    source: Path,
+    settings: ReplaySettings | None = None,
+    keep_log_in: Path | None = None,
+) -> Replay:
+    """What reached each receiver when ``pushes`` went to an Alertmanager running ``config``.
+
+    A replay whose pushes fell behind their times by more than ``settings.max_lag`` run seconds
+    (a loaded machine) is run again at a quarter of the speed, down to ``MIN_SPEED``."""
+    settings = settings or ReplaySettings()
+    started = time.monotonic()
+    check_config(config, source, settings.speed)  # checked even when nothing fires: nothing depends on luck
+    if not pushes:
+        return Replay(speed=settings.speed)
+    speed = settings.speed
+    while True:
+        result = _replay_once(pushes, duration, config, source, settings, speed, keep_log_in)
+        on_time = result.max_lag <= settings.max_lag and result.resend_lag <= RESEND_LAG
+        if on_time or speed <= MIN_SPEED:
+            result.wall_seconds = time.monotonic() - started
+            return result
+        speed = max(MIN_SPEED, speed / 4)
+
+
+def _replay_once(
+    pushes: Sequence[Push],
+    duration: float,
+    config: dict[str, Any],
+    source: Path,
+    settings: ReplaySettings,
+    speed: float,
+    keep_log_in: Path | None,
+) -> Replay:
+    """One replay at ``speed``. When no alert is firing and Alertmanager has told every receiver
+    that sends resolved notifications so (``settled``), the time to the next firing is skipped:
+    nothing can happen in it. Not with receiver outages: their retries run on Alertmanager's own
+    undivided clock."""
+    clock = _Clock(speed)
+
+    def failing(receiver: str, kind: str) -> int | None:
+        now = clock.now() if clock.spans else float("-inf")
+        return next((o.status for o in settings.outages if o.covers(receiver, now)), None)
+
+    skip = not settings.outages
+    queue = [p for p in pushes if p.time <= duration]
+    with Receivers(failing=failing) as receivers:
+        drill = drill_config(config, source, speed, receivers)
+        resolving = {(i.receiver, i.index) for i in drill.integrations if i.send_resolved}
+        with alertmanager_server(drill.config, keep_log_in) as am, httpx.Client() as client:
+            lag, resend_lag, sent, replayed = 0.0, 0.0, 0, 0.0
+            firing: set[Labels] = set()
+            clock.enter(queue[0].time)
+            span_start = queue[0].time
+            for i, push in enumerate(queue):
+                if skip and not firing and i and _wait_settled(receivers, resolving, clock.wall(push.time)):
+                    if all(push.resolved(a) for a in push.alerts):
+                        continue  # a resolved alert re-sent once Alertmanager has settled: it changes nothing
+                    if push.time > clock.now():  # the time to the next firing: skipped
+                        replayed += clock.now() - span_start
+                        clock.enter(push.time)
+                        span_start = push.time
+                _sleep_until(clock.wall(push.time))
+                post_alerts(client, am.url, [_alert(a, clock) for a in push.alerts])
+                late = clock.now() - push.time
+                changes = any(push.resolved(a) == (a.labels in firing) for a in push.alerts)
+                lag, resend_lag = (max(lag, late), resend_lag) if changes else (lag, max(resend_lag, late))
+                sent += 1
+                for a in push.alerts:
+                    (firing.discard if push.resolved(a) else firing.add)(a.labels)
+            if not (skip and not firing and _wait_settled(receivers, resolving, clock.wall(duration))):
+                _sleep_until(clock.wall(duration))
+            replayed += min(clock.now(), duration) - span_start
+        attempts = receivers.attempts()
+    found = [n for n in notifications(attempts, clock.run_time, drill.routing_keys) if n.time <= duration]
+    return Replay(found, drill.integrations, speed, sent, lag, replayed=replayed, resend_lag=resend_lag)
+
+
+def _wait_settled(receivers: Receivers, resolving: set[tuple[str, int]], deadline: float) -> bool:
+    """Poll the receivers until Alertmanager has settled (True) or ``deadline`` (wall) passes."""
+    while time.time() < deadline:
+        if settled(receivers.attempts(), resolving):
+            return True
+        time.sleep(POLL)
+    return False
+
+
+def _alert(alert: Any, clock: _Clock) -> dict[str, Any]:
+    return {
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "startsAt": rfc3339(clock.wall(alert.starts_at)),
+        "endsAt": rfc3339(clock.wall(alert.ends_at)),
+        "generatorURL": alert.generator_url,
+    }
+
+
+def _sleep_until(wall: float) -> None:
+    delay = wall - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+class _Nowhere:
+    """Receiver URLs for checking a config that no alert will reach."""
+
+    smtp_smarthost = "127.0.0.1:25"
+
+    def pagerduty_url(self, receiver: str, index: int) -> str:
+        return "http://127.0.0.1/pagerduty"
+
+    def slack_url(self, receiver: str, index: int) -> str:
+        return "http://127.0.0.1/slack"
+
+    def webhook_url(self, receiver: str, index: int, shadow: bool = False) -> str:
+        return "http://127.0.0.1/webhook"
+
+    def smtp_hello(self, receiver: str, index: int) -> str:
+        return "localhost"
