@@ -302,6 +302,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from harness.whatif import what_if, what_if_table
+
+    config = Path(args.alertmanager_config)
+    print(f"replaying {args.run_folder}'s alerts through {config} ...", file=sys.stderr)
+    print(what_if_table(what_if(Path(args.run_folder), config, args.replay_speed), config))
+    return EXIT_PASSED
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from harness.stack.check_config import check_project
 
@@ -465,6 +474,25 @@ def parser() -> argparse.ArgumentParser:
     )
     _notify_options(suite)
     suite.set_defaults(func=_cmd_suite)
+
+    nt = sub.add_parser(
+        "notify", help="what-if: replay a run folder's alerts through another Alertmanager config, side by side"
+    )
+    nt.add_argument("run_folder", help="a run folder written by `alertdrill run` (with notifications)")
+    nt.add_argument(
+        "--alertmanager-config",
+        required=True,
+        metavar="FILE",
+        help="the Alertmanager config to try (receivers are replaced by alertdrill's stand-ins)",
+    )
+    nt.add_argument(
+        "--replay-speed",
+        type=_speed,
+        default=1000.0,
+        metavar="K",
+        help="replay K times faster than real time (default: 1000)",
+    )
+    nt.set_defaults(func=_cmd_notify)
 
     bt = sub.add_parser("backtest", help="evaluate rule files over recorded series")
     bt.add_argument("--rules", nargs="+", required=True, metavar="FILE", help="rule files")

@@ -372,6 +372,7 @@ def verdict_json(result: RunResult) -> dict[str, object]:
             "replayed_seconds": round(result.replay.replayed, 3),
             "pushes": result.replay.pushes,
             "max_push_lag": round(result.replay.max_lag, 3),
+            "outages": [o.record() for o in result.replay.outages],
         },
         "simulated_seconds": result.scenario.duration,
         "scrape_interval": result.scenario.scrape_interval,
@@ -410,3 +411,4 @@ def write_run_folder(result: RunResult, out_dir: Path) -> None:
         write_json(staging / "rules.json", rules_json(result))
         if result.replay is not None:
             write_jsonl(staging / "notifications.jsonl", (n.record() for n in result.replay.notifications))
+            write_jsonl(staging / "alerts_sent.jsonl", (p.record() for p in result.replay.sent))

@@ -23,11 +23,14 @@ A run's end is the end of the notifier: nothing is sent after the last simulated
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote_plus
 
 from harness.engine import AlertInstance, AlertState, Labels, RuleTimeline, StateRow, evaluation_times
+from harness.errors import ConfigurationError
 
 RESEND_DELAY = 60.0  # --rules.alert.resend-delay's default
 RESOLVED_RETENTION = 15 * 60.0  # rules/alerting.go: resolved alerts are kept (and re-sent) this long
@@ -56,6 +59,22 @@ class Push:
     time: float
     alerts: tuple[SentAlert, ...]
 
+    def record(self) -> dict[str, object]:
+        """A line of a run folder's ``alerts_sent.jsonl``: what a what-if replays (``read_pushes``)."""
+        return {
+            "time": self.time,
+            "alerts": [
+                {
+                    "labels": dict(a.labels),
+                    "annotations": dict(a.annotations),
+                    "starts_at": a.starts_at,
+                    "ends_at": a.ends_at,
+                    "generator_url": a.generator_url,
+                }
+                for a in self.alerts
+            ],
+        }
+
     def resolved(self, alert: SentAlert) -> bool:
         """Sent as resolved: its ``endsAt`` is its resolve time, not a validity horizon ahead."""
         return alert.ends_at <= self.time + _EPS
@@ -66,6 +85,32 @@ class NotifierSettings:
     resend_delay: float = RESEND_DELAY
     external_labels: Labels = ()
     external_url: str = ""
+
+
+def read_pushes(path: Path) -> list[Push]:
+    """The pushes a run folder recorded (``Push.record``), for a replay through another config."""
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot read the alerts a run sent: {exc.strerror}") from exc
+    for number, line in enumerate(lines, 1):
+        try:
+            data = json.loads(line)
+            alerts = tuple(
+                SentAlert(
+                    tuple(sorted(a["labels"].items())),
+                    tuple(a["annotations"].items()),
+                    float(a["starts_at"]),
+                    float(a["ends_at"]),
+                    str(a["generator_url"]),
+                )
+                for a in data["alerts"]
+            )
+            out.append(Push(float(data["time"]), alerts))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigurationError(f"{path}:{number}: not a recorded push ({type(exc).__name__}: {exc})") from None
+    return out
 
 
 def generator_url(external_url: str, expr: str) -> str:

@@ -36,6 +36,10 @@ from harness.notify.receivers import Receivers
 DEFAULT_SPEED = 1000.0
 MIN_SPEED = 10.0
 LEAD = 0.02  # wall seconds between entering a span and its first push
+# Alertmanager's retry back-off after a refused delivery (0.5 s, then x1.5) is wall-clock time that
+# is not divided: at speed k a retry lands k times later in run time than it would for real. With a
+# receiver outage the replay therefore runs at most this fast (the first retry 25 s of run time on).
+OUTAGE_SPEED = 50.0
 # A re-send that changes nothing only has to arrive before the alert's endsAt (4 x the resend
 # delay after the previous send, which was 75 s before): well inside that, it changes nothing.
 RESEND_LAG = 60.0
@@ -50,6 +54,9 @@ class Outage:
     start: float
     end: float
     status: int = 500
+
+    def record(self) -> dict[str, object]:
+        return {"receiver": self.receiver, "start": self.start, "end": self.end, "status": self.status}
 
     def covers(self, receiver: str, now: float) -> bool:
         return (self.receiver in ("*", receiver)) and self.start <= now < self.end
@@ -72,6 +79,8 @@ class Replay:
     resend_lag: float = 0.0  # the same for pushes that only re-sent an alert as it was
     wall_seconds: float = 0.0
     replayed: float = 0.0  # run seconds replayed (the busy spans); the rest was skipped
+    sent: tuple[Push, ...] = ()  # what the notifier sent (a run folder's alerts_sent.jsonl)
+    outages: tuple[Outage, ...] = ()
 
 
 class _Clock:
@@ -132,13 +141,14 @@ def replay(
     started = time.monotonic()
     check_config(config, source, settings.speed)  # checked even when nothing fires: nothing depends on luck
     if not pushes:
-        return Replay(speed=settings.speed)
-    speed = settings.speed
+        return Replay(speed=settings.speed, outages=settings.outages)
+    speed = settings.speed if not settings.outages else min(settings.speed, OUTAGE_SPEED)
     while True:
         result = _replay_once(pushes, duration, config, source, settings, speed, keep_log_in)
         on_time = result.max_lag <= settings.max_lag and result.resend_lag <= RESEND_LAG
         if on_time or speed <= MIN_SPEED:
             result.wall_seconds = time.monotonic() - started
+            result.sent, result.outages = tuple(pushes), settings.outages
             return result
         speed = max(MIN_SPEED, speed / 4)
 
