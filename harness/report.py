@@ -69,7 +69,8 @@ def summary(result: RunResult) -> str:
         )
         for n in sent:
             names = ", ".join(sorted(n.names())) or "?"
-            tries = f"  {len(n.attempts)} attempts" if len(n.attempts) > 1 else ""
+            at = f", delivered at {n.delivered_at:.0f}s" if n.delivered_at is not None else ""
+            tries = f"  {len(n.attempts)} attempts{at}" if len(n.attempts) > 1 else ""
             got = "" if n.delivered else "  REFUSED"
             lines.append(f"    {n.time:>7.0f}s  {n.receiver:28} {n.kind:9} {n.status:8} {names}{tries}{got}")
     t = result.timings

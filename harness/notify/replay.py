@@ -164,15 +164,16 @@ def _replay_once(
 ) -> Replay:
     """One replay at ``speed``. When no alert is firing and Alertmanager has told every receiver
     that sends resolved notifications so (``settled``), the time to the next firing is skipped:
-    nothing can happen in it. Not with receiver outages: their retries run on Alertmanager's own
-    undivided clock."""
+    nothing can happen in it. Not before the last receiver outage is over: retries run on
+    Alertmanager's own undivided clock."""
     clock = _Clock(speed)
 
     def failing(receiver: str, kind: str) -> int | None:
         now = clock.now() if clock.spans else float("-inf")
         return next((o.status for o in settings.outages if o.covers(receiver, now)), None)
 
-    skip = not settings.outages
+    # Skipping waits until the last outage is over: its retries run on Alertmanager's own clock.
+    calm_from = max((o.end for o in settings.outages), default=float("-inf"))
     queue = [p for p in pushes if p.time <= duration]
     with Receivers(failing=failing) as receivers:
         drill = drill_config(config, source, speed, receivers)
@@ -183,6 +184,7 @@ def _replay_once(
             clock.enter(queue[0].time)
             span_start = queue[0].time
             for i, push in enumerate(queue):
+                skip = push.time >= calm_from
                 if skip and not firing and i and _wait_settled(receivers, resolving, clock.wall(push.time)):
                     if all(push.resolved(a) for a in push.alerts):
                         continue  # a resolved alert re-sent once Alertmanager has settled: it changes nothing
@@ -198,6 +200,7 @@ def _replay_once(
                 sent += 1
                 for a in push.alerts:
                     (firing.discard if push.resolved(a) else firing.add)(a.labels)
+            skip = clock.now() >= calm_from
             if not (skip and not firing and _wait_settled(receivers, resolving, clock.wall(duration))):
                 _sleep_until(clock.wall(duration))
             replayed += min(clock.now(), duration) - span_start
