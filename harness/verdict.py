@@ -7,6 +7,7 @@ that nothing else fires, not only that the right thing does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from harness.engine import AlertInstance
@@ -181,8 +182,14 @@ def _listing(n: Notification, alert: str, status: str | None = None) -> bool:
 
 
 def _judge_notification(
-    e: NotificationExpectation, anchor: Anchor, heard: list[Notification], claimed: set[tuple[int, str]]
+    e: NotificationExpectation,
+    anchor: Anchor,
+    heard: list[Notification],
+    claimed: set[tuple[int, str]],
+    until: float = math.inf,
 ) -> ExpectationResult:
+    """``until``: where the next fault expected to make the same receiver hear the same alert
+    starts; what is heard from then on is that fault's."""
     mine = [n for n in heard if n.receiver == e.receiver]
     if e.silent:
         about = [n for n in mine if e.alert is None or _listing(n, e.alert)]
@@ -193,7 +200,9 @@ def _judge_notification(
             describe_notification(e), e.alert or "", False, f"heard {sorted(first.names())} at {first.time:g}s"
         )
     assert e.alert is not None
-    ours = [n for n in mine if _listing(n, e.alert) and n.time >= anchor.start and (id(n), e.alert) not in claimed]
+    ours = [
+        n for n in mine if _listing(n, e.alert) and anchor.start <= n.time < until and (id(n), e.alert) not in claimed
+    ]
     claimed.update((id(n), e.alert) for n in ours)
     firing = [n for n in ours if _listing(n, e.alert, "firing")]
     passed, observed = True, []
@@ -232,6 +241,11 @@ def judge_notifications(
     by_name = {f.name: f for f in faults}
     claimed: set[tuple[int, str]] = set()
     results = []
+    starts = [
+        (e.receiver, e.alert, by_name[e.fault].start)
+        for e in scenario.notifications
+        if not e.silent and e.fault is not None and e.fault in by_name
+    ]
     for e in scenario.notifications:
         if e.fault is not None and e.fault not in by_name:
             results.append(
@@ -240,7 +254,8 @@ def judge_notifications(
             continue
         fault = by_name.get(e.fault) if e.fault else None
         anchor = Anchor(fault.name, fault.start, fault.end) if fault else Anchor("the run's start", 0.0, 0.0)
-        results.append(_judge_notification(e, anchor, heard, claimed))
+        later = (s for r, a, s in starts if r == e.receiver and a == e.alert and s > anchor.start)
+        results.append(_judge_notification(e, anchor, heard, claimed, min(later, default=math.inf)))
     if scenario.unexpected_alerts == "fail":
         for n in heard:
             silenced = {e.alert for e in scenario.notifications if e.silent and e.receiver == n.receiver}

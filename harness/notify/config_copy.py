@@ -126,7 +126,7 @@ def drill_config(original: dict[str, Any], source: Path, speed: float, urls: Rec
                 f"{source}: {name} name wall-clock times, which a replay on a compressed clock cannot keep; "
                 "remove them from the scenario's Alertmanager config to replay it"
             )
-    base = source.parent
+    base = source.absolute().parent  # as Alertmanager resolves them: from the path as given
     config["templates"] = [t if Path(t).is_absolute() else str(base / t) for t in config.get("templates") or []]
     keys: dict[str, str] = {}
     for receiver in config.get("receivers") or []:
