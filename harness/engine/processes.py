@@ -46,6 +46,27 @@ def die_with_parent(signum: int = signal.SIGTERM) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
 
+def start_logged(command: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A server child (``bound``), its output appended to ``log_path``, in a session of its own:
+    Ctrl-C reaches alertdrill, not it; alertdrill stops it itself (``stop``)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            bound(command),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def log_tail(log_path: Path, lines: int = 5) -> str:
+    """The last lines of a child's log on one line, for an error message."""
+    try:
+        return " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-lines:]) or "(empty log)"
+    except OSError:
+        return "(no log)"
+
+
 def stop(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; always reaps the process."""
     if process.poll() is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.engine.binaries import find_binary
-from harness.engine.processes import bound, free_port, owned_temp_dir, stop, wait_until_ready
+from harness.engine.processes import free_port, log_tail, owned_temp_dir, start_logged, stop, wait_until_ready
 from harness.errors import PrometheusStartError
 
 # Samples are written after the fact, most of them "in the past" relative to the newest one
@@ -78,7 +78,7 @@ class StartingPrometheus:
         exited = self.process.poll() is not None
         stop(self.process)
         self.attempts -= 1
-        said = _tail(self.log_path)
+        said = log_tail(self.log_path)
         if not exited or self.attempts <= 0 or "address already in use" not in said.lower():
             why = "exited" if exited else f"did not answer within {READY_TIMEOUT:g}s"
             raise PrometheusStartError(
@@ -122,34 +122,21 @@ def prometheus_server(keep_log_in: Path | None = None, attempts: int = 3) -> Ite
 
 
 def _start(binary: Path, workdir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            bound(
-                [
-                    str(binary),
-                    f"--config.file={workdir / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={workdir / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--web.enable-remote-write-receiver",
-                    "--storage.tsdb.retention.time=3650d",
-                    # Blocks as long as the retention (hidden flags): the head is never compacted,
-                    # which it would be once it spans 1.5 blocks (3 h by default), concurrently with
-                    # our queries; a query reading the head then fails ("cannot populate chunk") or
-                    # misses samples. A run's samples stay in memory, as they are written in one go.
-                    f"--storage.tsdb.min-block-duration={OUT_OF_ORDER_WINDOW}",
-                    f"--storage.tsdb.max-block-duration={OUT_OF_ORDER_WINDOW}",
-                    "--log.level=warn",
-                ]
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches us, not it; we stop it ourselves
-        )
-
-
-def _tail(log_path: Path, lines: int = 5) -> str:
-    try:
-        return " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-lines:]) or "(empty log)"
-    except OSError:
-        return "(no log)"
+    return start_logged(
+        [
+            str(binary),
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.enable-remote-write-receiver",
+            "--storage.tsdb.retention.time=3650d",
+            # Blocks as long as the retention (hidden flags): the head is never compacted,
+            # which it would be once it spans 1.5 blocks (3 h by default), concurrently with
+            # our queries; a query reading the head then fails ("cannot populate chunk") or
+            # misses samples. A run's samples stay in memory, as they are written in one go.
+            f"--storage.tsdb.min-block-duration={OUT_OF_ORDER_WINDOW}",
+            f"--storage.tsdb.max-block-duration={OUT_OF_ORDER_WINDOW}",
+            "--log.level=warn",
+        ],
+        log_path,
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
-from harness.engine import bound, find_binary, free_port, owned_temp_dir, stop, wait_until_ready
+from harness.engine import find_binary, free_port, log_tail, owned_temp_dir, start_logged, stop, wait_until_ready
 from harness.errors import AlertmanagerError
 
 READY_TIMEOUT = 15.0
@@ -54,7 +54,7 @@ def alertmanager_server(config: dict[str, Any], keep_log_in: Path | None = None)
             if state == "ready":
                 break
             stop(process)
-            said = _tail(log_path)
+            said = log_tail(log_path)
             if state == "exited" and "address already in use" in said.lower() and attempt + 1 < ATTEMPTS:
                 continue
             why = "exited" if state == "exited" else f"did not answer within {READY_TIMEOUT:g}s"
@@ -73,30 +73,17 @@ def alertmanager_server(config: dict[str, Any], keep_log_in: Path | None = None)
 
 
 def _start(binary: Path, config: Path, storage: Path, url: str, log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            bound(
-                [
-                    str(binary),
-                    f"--config.file={config}",
-                    f"--storage.path={storage}",
-                    f"--web.listen-address={url.removeprefix('http://')}",
-                    "--cluster.listen-address=",
-                    "--log.level=warn",
-                ]
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches us, not it; we stop it ourselves
-        )
-
-
-def _tail(log_path: Path, lines: int = 5) -> str:
-    try:
-        return " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-lines:]) or "(empty log)"
-    except OSError:
-        return "(no log)"
+    return start_logged(
+        [
+            str(binary),
+            f"--config.file={config}",
+            f"--storage.path={storage}",
+            f"--web.listen-address={url.removeprefix('http://')}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        log_path,
+    )
 
 
 def rfc3339(unix: float) -> str:

@@ -10,11 +10,10 @@ source with ``ast``, so an import inside a function counts too.
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
-
-import harness.engine
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,38 +62,22 @@ def test_the_layer_check_can_fail() -> None:
     assert offending("harness/promql.py", ()) != []  # one file is read too
 
 
-def test_outside_the_engine_only_its_facade_is_used_and_it_is_complete() -> None:
-    """The rest of ``harness`` takes the engine's names from ``harness.engine`` (tests may reach
-    inside, to test a helper)."""
+@pytest.mark.parametrize("package", ["harness.engine", "harness.notify"])
+def test_outside_a_package_only_its_facade_is_used_and_it_is_complete(package: str) -> None:
+    """The rest of ``harness`` takes the engine's (and the notifications') names from the package
+    itself, whose ``__all__`` lists every one of them (tests may reach inside, to test a helper)."""
+    folder = package.replace(".", "/")
+    outside = [i for i in imports("harness") if folder not in str(i[0])]
     inside = [
         f"{path.relative_to(REPO)}:{line} imports {names} from {module}"
-        for path, line, module, names in imports("harness")
-        if module.startswith("harness.engine.") and "harness/engine" not in str(path)
+        for path, line, module, names in outside
+        if module.startswith(package + ".")
     ]
     assert inside == []
-    exported = set(harness.engine.__all__)
-    assert all(hasattr(harness.engine, name) for name in exported)
-    used = {n for _, _, module, names in imports("harness") if module == "harness.engine" for n in names}
-    assert used <= exported
-
-
-def test_outside_notify_only_its_facade_is_used_and_it_is_complete() -> None:
-    import harness.notify
-
-    inside = [
-        f"{path.relative_to(REPO)}:{line} imports {names} from {module}"
-        for path, line, module, names in imports("harness")
-        if module.startswith("harness.notify.") and "harness/notify" not in str(path)
-    ]
-    assert inside == []
-    exported = set(harness.notify.__all__)
-    assert all(hasattr(harness.notify, name) for name in exported)
-    used = {
-        n
-        for path, _, module, names in imports("harness")
-        if module == "harness.notify" and "harness/notify" not in str(path)
-        for n in names
-    }
+    facade = importlib.import_module(package)
+    exported = set(facade.__all__)
+    assert all(hasattr(facade, name) for name in exported)
+    used = {n for _, _, module, names in outside if module == package for n in names}
     assert used <= exported
 
 
