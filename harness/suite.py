@@ -29,7 +29,7 @@ from harness.engine import die_with_parent
 from harness.errors import AlertdrillError, ConfigurationError
 from harness.events import Silent
 from harness.notebooks import run_report, suite_analysis
-from harness.notify import DEFAULT_SPEED
+from harness.notify import DEFAULT_SPEED, Replay
 from harness.record import write_json
 from harness.run import run_scenario
 from harness.scenario import load_scenario
@@ -66,6 +66,10 @@ class SuiteEntry:
     report_error: str | None = None
     seed: int | None = None  # None: the scenario's own seed
     folder: str | None = None  # the run folder, relative to the suite folder (default: the file's stem)
+    # The PagerDuty services a delivered firing notification reached ("devops" for pagerduty-devops),
+    # and how many notifications were delivered; None: the alerts were not replayed (--no-notify).
+    paged: tuple[str, ...] | None = None
+    notifications: int | None = None
 
     @property
     def ran(self) -> bool:
@@ -179,6 +183,27 @@ def longest_first(runs: list[SuiteRun]) -> list[SuiteRun]:
     return sorted(runs, key=lambda r: -durations[r.path])  # stable: ties keep file, then seed order
 
 
+PAGERDUTY_PREFIX = "pagerduty-"
+
+
+def paged(replay: Replay | None) -> tuple[str, ...] | None:
+    """The PagerDuty receivers a delivered firing notification reached, without their "pagerduty-"
+    prefix, sorted; None when the run's alerts were not replayed through Alertmanager."""
+    if replay is None:
+        return None
+    return tuple(
+        sorted(
+            {
+                n.receiver.removeprefix(PAGERDUTY_PREFIX)
+                for n in replay.notifications
+                if n.kind == "pagerduty"
+                and n.delivered
+                and (n.status == "firing" or any(a.status == "firing" for a in n.alerts))
+            }
+        )
+    )
+
+
 def run_one(
     run: SuiteRun,
     out_dir: Path,
@@ -224,6 +249,8 @@ def run_one(
         report_error=report_error,
         seed=run.seed,
         folder=run.folder,
+        paged=paged(result.replay),
+        notifications=None if result.replay is None else sum(n.delivered for n in result.replay.notifications),
     )
 
 
@@ -334,8 +361,8 @@ def run_suite(
     return entries
 
 
-def _delays(entry: SuiteEntry) -> str:
-    return ", ".join(f"{d.alert} +{d.fired_after:g}s" for d in entry.delays if d.fired_after is not None) or "-"
+def _delays(entry: SuiteEntry) -> list[str]:
+    return [f"{d.alert} +{d.fired_after:g}s" for d in entry.delays if d.fired_after is not None]
 
 
 def suite_json(entries: list[SuiteEntry], seeds: list[int] | None = None) -> dict[str, object]:
@@ -356,6 +383,8 @@ def suite_json(entries: list[SuiteEntry], seeds: list[int] | None = None) -> dic
                     {"alert": d.alert, "fired_after": d.fired_after, "resolved_after": d.resolved_after}
                     for d in e.delays
                 ],
+                "paged": None if e.paged is None else list(e.paged),
+                "notifications_delivered": e.notifications,
                 "wall_seconds": e.wall_seconds,
                 "report": e.report,
                 "report_error": e.report_error,
@@ -378,21 +407,46 @@ def _spread(entries: list[SuiteEntry]) -> str:
     )
 
 
+DELAYS_WIDTH = 46  # with the others, the table (and its seed column) fits 120 columns
+PAGED_WIDTH = 17  # "data-engineering," fits on a line
+
+
+def _wrap(items: list[str], width: int) -> list[str]:
+    """A column's lines: ``items`` comma-separated, wrapped between items (an item longer than the
+    column is cut), so the column keeps its width; ["-"] when there is none."""
+    lines: list[str] = []
+    for i, item in enumerate(items):
+        item += "," if i < len(items) - 1 else ""
+        if lines and len(lines[-1]) + 1 + len(item) <= width:
+            lines[-1] += " " + item
+        else:
+            lines.append(item[:width])
+    return lines or ["-"]
+
+
 def suite_table(entries: list[SuiteEntry], by_seed: bool = False) -> str:
     """The summary printed after a suite; ``by_seed`` adds the seed column and a "held k/n seeds" line per
-    scenario. The last line is always ``<passed> passed, <failed> failed``: CI reads it.
+    scenario. Detection delays and ``paged`` (the PagerDuty services a run paged: "-" for none, or when
+    its alerts were not replayed) wrap onto lines of their own, under their column, when they do not fit it.
+    The last line is always ``<passed> passed, <failed> failed``: CI reads it.
     """
     seed_head = f" {'seed':>5}" if by_seed else ""
-    rows = [f"{'scenario':26}{seed_head} {'result':7} {'fired':>5}  {'detection delays (after fault start)':58} wall"]
+    heads = f"{'detection delays (after fault start)':{DELAYS_WIDTH}} {'paged':{PAGED_WIDTH}}"
+    rows = [f"{'scenario':26}{seed_head} {'result':7} {'fired':>5}  {heads} wall"]
     for e in entries:
         seed = f" {'-' if e.seed is None else e.seed:>5}" if by_seed else ""
         if not e.ran:
             rows.append(f"{e.path.stem:26}{seed} {'ERROR':7} {'-':>5}  {(e.error or '').splitlines()[0][:60]}")
             continue
-        rows.append(
-            f"{e.path.stem:26}{seed} {'pass' if e.passed else 'FAIL':7} {len(e.alerts_fired):>5}  "
-            f"{_delays(e)[:58]:58} {e.wall_seconds or 0:.1f}s"
-        )
+        lead = f"{e.path.stem:26}{seed} {'pass' if e.passed else 'FAIL':7} {len(e.alerts_fired):>5}  "
+        delays, paged = _wrap(_delays(e), DELAYS_WIDTH), _wrap(list(e.paged or ()), PAGED_WIDTH)
+        for i in range(max(len(delays), len(paged))):
+            delay = delays[i] if i < len(delays) else ""
+            pages = paged[i] if i < len(paged) else ""
+            wall = f" {e.wall_seconds or 0:.1f}s" if i == 0 else ""
+            rows.append(
+                f"{lead if i == 0 else ' ' * len(lead)}{delay:{DELAYS_WIDTH}} {pages:{PAGED_WIDTH}}{wall}".rstrip()
+            )
     if by_seed:
         by_file: dict[Path, list[SuiteEntry]] = {}
         for e in entries:

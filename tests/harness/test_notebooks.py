@@ -47,6 +47,22 @@ def _verdict(scenario: str, seed: int, delays: list[tuple[str, float, float | No
     return {"scenario": scenario, "seed": seed, "passed": True, "expectations": expectations}
 
 
+def _outputs(notebook: str) -> list[dict[str, object]]:
+    return [o for c in json.loads(notebook)["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+
+
+def _cell_outputs(notebook: str, marker: str) -> list[dict[str, object]]:
+    """The outputs of the one code cell whose source contains ``marker``."""
+    cells = [c for c in json.loads(notebook)["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
+    assert len(cells) == 1, marker
+    outputs: list[dict[str, object]] = cells[0]["outputs"]
+    return outputs
+
+
+def _pngs(outputs: list[dict[str, object]]) -> int:
+    return sum("image/png" in o.get("data", {}) for o in outputs)  # type: ignore[operator]
+
+
 def test_the_suite_analysis_plots_detection_delays_without_warnings(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     for seed in (0, 1):
@@ -60,6 +76,50 @@ def test_the_suite_analysis_plots_detection_delays_without_warnings(tmp_path: Pa
     stderr = json.dumps([o["text"] for o in outputs if o.get("name") == "stderr"])  # where warnings go
     assert "MatplotlibDeprecationWarning" not in stderr, stderr
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
+
+
+def _notification(receiver: str, kind: str, alert: str, status: str, at: float) -> dict[str, object]:
+    return {
+        "time": at,
+        "receiver": receiver,
+        "kind": kind,
+        "integration": 0,
+        "status": status,
+        "delivered": True,
+        "delivered_at": at,
+        "service": None,
+        "alerts": [{"alertname": alert, "labels": {"alertname": alert}, "status": status}],
+        "attempts": [{"time": at, "status": 202, "accepted": True}],
+        "payload": None,
+    }
+
+
+def test_the_suite_analysis_tells_time_to_page_per_alert_and_receiver(tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    for seed in (0, 1, 2):
+        run = suite / f"spike-seed{seed}"
+        run.mkdir(parents=True)
+        verdict = _verdict("spike", seed, [("HighLatency", 135.0 + seed, 90.0)])
+        verdict["faults"] = [{"name": "slow", "kind": "latency_spike", "start": 60.0, "end": 240.0, "magnitude": 0.04}]
+        verdict["expectations"][0]["fault"] = "slow"  # type: ignore[index]
+        verdict["alerts"] = [{"alertname": "HighLatency", "labels": {}, "fired_at": 195.0 + seed}]
+        (run / "verdict.json").write_text(json.dumps(verdict))
+        if seed == 2:
+            continue  # an older run folder: no notifications.jsonl
+        sent = [
+            _notification("chat-devops", "webhook", "HighLatency", "firing", 200.0),
+            _notification("pagerduty-devops", "pagerduty", "HighLatency", "firing", 210.0 + seed),
+            _notification("pagerduty-devops", "pagerduty", "HighLatency", "resolved", 330.0),
+        ]
+        (run / "notifications.jsonl").write_text("".join(json.dumps(n) + "\n" for n in sent))
+    text = suite_analysis([suite], tmp_path / "analysis.ipynb").read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    pages = _cell_outputs(text, "first_pages(Path(")
+    assert "4 first notifications (2 receivers) in 2 runs; 1 runs without notifications.jsonl" in json.dumps(pages)
+    shown = json.dumps(_cell_outputs(text, "KIND_COLOURS ="))
+    assert "pagerduty-devops" in shown and "chat-devops" in shown
+    assert "150.5" in shown  # the page's median time after the fault's start (150 s and 151 s)
+    assert _pngs(_cell_outputs(text, "KIND_COLOURS =")) == 1
 
 
 _UNIT = r"\([^)]+\)"  # a quantity axis names its unit in parentheses: "latency (ms)", "(log scale: s, min, h)"
@@ -127,6 +187,35 @@ def test_the_run_report_of_a_real_run_reads_relative_paths_and_draws_every_alert
     # HighLatency fired, HighErrorRate stayed silent: both are drawn, the silent one over the whole run
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2
     assert "run_folder = '.'" in text
+
+
+@pytest.mark.prometheus
+def test_the_run_report_draws_who_was_told_what_when_and_says_so_when_nobody_was(tmp_path: Path) -> None:
+    from harness.notebooks import run_report
+    from harness.run import run_scenario
+    from harness.scenario import load_scenario
+
+    scenario, base = load_scenario(NOTEBOOKS.parent / "scenarios" / "error_burst.yaml")  # pages devops
+    folder = tmp_path / "run"
+    run_scenario(scenario, base, out_dir=folder)
+    assert (folder / "notifications.jsonl").read_text()
+    text = run_report(folder).read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    stderr = json.dumps([o["text"] for o in _outputs(text) if o.get("name") == "stderr"])
+    assert "Warning" not in stderr, stderr
+    assert _pngs(_cell_outputs(text, "Who was told what, when")) == 1
+    table = json.dumps(_cell_outputs(text, "def attempts_text"))
+    assert "pagerduty-devops" in table and "HighErrorRate" in table
+
+    (folder / "notifications.jsonl").unlink()  # as in a run folder from before notifications, or --no-notify
+    text = run_report(folder).read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    timeline = _cell_outputs(text, "Who was told what, when")
+    assert _pngs(timeline) == 0 and _cell_outputs(text, "def attempts_text") == []
+    assert ["".join(o["text"]) for o in timeline] == [  # type: ignore[arg-type]
+        "No notifications.jsonl: the alerts were not replayed through Alertmanager (an older run, or --no-notify).\n"
+    ]
+    assert _pngs(_outputs(text)) >= 1  # the alerts' own plots are still there
 
 
 def test_a_report_without_the_report_extra_stops_before_simulating(
