@@ -372,6 +372,7 @@ def verdict_json(result: RunResult) -> dict[str, object]:
             "replayed_seconds": round(result.replay.replayed, 3),
             "pushes": result.replay.pushes,
             "max_push_lag": round(result.replay.max_lag, 3),
+            "max_jitter": round(result.replay.jitter, 3),
             "outages": [o.record() for o in result.replay.outages],
         },
         "simulated_seconds": result.scenario.duration,

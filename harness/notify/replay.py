@@ -77,6 +77,7 @@ class Replay:
     pushes: int = 0
     max_lag: float = 0.0  # run seconds the latest push that changed an alert's state was late (once taken)
     resend_lag: float = 0.0  # the same for pushes that only re-sent an alert as it was
+    jitter: float = 0.0  # run seconds of the worst oversleep: how late the machine let timers run
     wall_seconds: float = 0.0
     replayed: float = 0.0  # run seconds replayed (the busy spans); the rest was skipped
     sent: tuple[Push, ...] = ()  # what the notifier sent (a run folder's alerts_sent.jsonl)
@@ -145,7 +146,7 @@ def replay(
     speed = settings.speed if not settings.outages else min(settings.speed, OUTAGE_SPEED)
     while True:
         result = _replay_once(pushes, duration, config, source, settings, speed, keep_log_in)
-        on_time = result.max_lag <= settings.max_lag and result.resend_lag <= RESEND_LAG
+        on_time = max(result.max_lag, result.jitter) <= settings.max_lag and result.resend_lag <= RESEND_LAG
         if on_time or speed <= MIN_SPEED:
             result.wall_seconds = time.monotonic() - started
             result.sent, result.outages = tuple(pushes), settings.outages
@@ -167,6 +168,7 @@ def _replay_once(
     nothing can happen in it. Not before the last receiver outage is over: retries run on
     Alertmanager's own undivided clock."""
     clock = _Clock(speed)
+    sleeper = _Sleeper()
 
     def failing(receiver: str, kind: str) -> int | None:
         now = clock.now() if clock.spans else float("-inf")
@@ -185,14 +187,14 @@ def _replay_once(
             span_start = queue[0].time
             for i, push in enumerate(queue):
                 skip = push.time >= calm_from
-                if skip and not firing and i and _wait_settled(receivers, resolving, clock.wall(push.time)):
+                if skip and not firing and i and _wait_settled(receivers, resolving, clock.wall(push.time), sleeper):
                     if all(push.resolved(a) for a in push.alerts):
                         continue  # a resolved alert re-sent once Alertmanager has settled: it changes nothing
                     if push.time > clock.now():  # the time to the next firing: skipped
                         replayed += clock.now() - span_start
                         clock.enter(push.time)
                         span_start = push.time
-                _sleep_until(clock.wall(push.time))
+                sleeper.until(clock.wall(push.time))
                 post_alerts(client, am.url, [_alert(a, clock) for a in push.alerts])
                 late = clock.now() - push.time
                 changes = any(push.resolved(a) == (a.labels in firing) for a in push.alerts)
@@ -201,20 +203,21 @@ def _replay_once(
                 for a in push.alerts:
                     (firing.discard if push.resolved(a) else firing.add)(a.labels)
             skip = clock.now() >= calm_from
-            if not (skip and not firing and _wait_settled(receivers, resolving, clock.wall(duration))):
-                _sleep_until(clock.wall(duration))
+            if not (skip and not firing and _wait_settled(receivers, resolving, clock.wall(duration), sleeper)):
+                sleeper.until(clock.wall(duration))
             replayed += min(clock.now(), duration) - span_start
         attempts = receivers.attempts()
     found = [n for n in notifications(attempts, clock.run_time, drill.routing_keys) if n.time <= duration]
-    return Replay(found, drill.integrations, speed, sent, lag, replayed=replayed, resend_lag=resend_lag)
+    jitter = sleeper.worst * speed
+    return Replay(found, drill.integrations, speed, sent, lag, replayed=replayed, resend_lag=resend_lag, jitter=jitter)
 
 
-def _wait_settled(receivers: Receivers, resolving: set[tuple[str, int]], deadline: float) -> bool:
+def _wait_settled(receivers: Receivers, resolving: set[tuple[str, int]], deadline: float, sleeper: _Sleeper) -> bool:
     """Poll the receivers until Alertmanager has settled (True) or ``deadline`` (wall) passes."""
     while time.time() < deadline:
         if settled(receivers.attempts(), resolving):
             return True
-        time.sleep(POLL)
+        sleeper.until(min(deadline, time.time() + POLL))
     return False
 
 
@@ -228,10 +231,22 @@ def _alert(alert: Any, clock: _Clock) -> dict[str, Any]:
     }
 
 
-def _sleep_until(wall: float) -> None:
-    delay = wall - time.time()
-    if delay > 0:
-        time.sleep(delay)
+class _Sleeper:
+    """Sleeps in short steps and keeps the worst oversleep: how late this process got a core back.
+    Alertmanager runs on the same cores, so its timers are late by about as much, and a
+    notification's run time by that times *k*: a replay on a starved machine is run again slower."""
+
+    STEP = 0.005
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    def until(self, wall: float) -> None:
+        while (delay := wall - time.time()) > 0:
+            step = min(delay, self.STEP)
+            before = time.perf_counter()
+            time.sleep(step)
+            self.worst = max(self.worst, time.perf_counter() - before - step)
 
 
 class _Nowhere:
