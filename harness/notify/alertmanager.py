@@ -61,7 +61,7 @@ def alertmanager_server(config: dict[str, Any], keep_log_in: Path | None = None)
             raise AlertmanagerError(f"alertmanager {why} on {url}: {said}")
         assert process is not None
         yield AlertmanagerServer(url, process, log_path)
-    except BaseException:
+    except AlertmanagerError:  # its own failure (not an interrupt): its log says why
         if keep_log_in is not None and (workdir / "alertmanager.log").exists():
             keep_log_in.mkdir(parents=True, exist_ok=True)
             shutil.copy(workdir / "alertmanager.log", keep_log_in / "alertmanager.log")

@@ -215,3 +215,33 @@ def test_folders_of_killed_runs_are_swept_and_live_ones_kept(tmp_path: Path, mon
     mine = owned_temp_dir("prom")
     assert not orphan.exists() and live.exists() and other.exists()
     assert mine.name.startswith(f"alertdrill-prom-{os.getpid()}-")
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"]
+)
+def test_an_interrupted_notification_replay_leaves_no_alertmanager(tmp_path: Path, signum: signal.Signals) -> None:
+    """The replay runs the real Alertmanager and the receivers' servers: a signal while it runs
+    (slowed to 20x here, so it lasts a while) stops them all, and no folder is left behind (a
+    SIGKILLed run's Alertmanager folder is removed by the next run, as Prometheus' is)."""
+    spike = tmp_path / "spike.yaml"
+    text = (REPO / "scenarios" / "latency_spike.yaml").read_text()
+    spike.write_text(
+        text
+        + f"rules: [{REPO / 'config' / 'prometheus-alerts.yml'}]\n"
+        + f"model: {REPO / 'config' / 'model.json'}\n"
+        + f"alertmanager: {REPO / 'config' / 'alertmanager.yml'}\n"
+    )
+    run = Alertdrill(tmp_path, "run", str(spike), "--out", str(tmp_path / "out"), "--replay-speed", "20")
+    run.wait_for("  notify ...")
+    time.sleep(1.0)
+    run.process.send_signal(signum)
+    code, said = run.finish(timeout=30)
+    assert code == (-signal.SIGKILL if signum == signal.SIGKILL else 128 + signum), said
+    assert run.leftovers() == []
+    assert not (tmp_path / "out").exists()
+    if signum == signal.SIGKILL:
+        again = Alertdrill(tmp_path, "run", str(spike), "--out", str(tmp_path / "again"))
+        code, said = again.finish(timeout=120)
+        assert code == 0, said
+    assert list(run.tmp.iterdir()) == []
