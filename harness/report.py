@@ -67,8 +67,13 @@ def summary(result: RunResult) -> str:
             + (f", {sum(not n.delivered for n in sent)} refused" if any(not n.delivered for n in sent) else "")
             + f" (Alertmanager at {result.replay.speed:g}x)"
         )
+        incidents: dict[str, int] = {}
         for n in sent:
             names = ", ".join(sorted(n.names())) or "?"
+            if n.incident is not None:  # PagerDuty: one incident per dedup key; a later trigger updates it
+                again = n.incident in incidents and n.status == "firing"
+                number = incidents.setdefault(n.incident, len(incidents) + 1)
+                names += f"  (incident {number}{', update' if again else ''})"
             at = f", delivered at {n.delivered_at:.0f}s" if n.delivered_at is not None else ""
             tries = f"  {len(n.attempts)} attempts{at}" if len(n.attempts) > 1 else ""
             got = "" if n.delivered else "  REFUSED"

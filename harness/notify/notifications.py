@@ -64,6 +64,15 @@ class Notification:
         """Run seconds of the accepted attempt."""
         return next((t for t, _, accepted in self.attempts if accepted), None)
 
+    @property
+    def incident(self) -> str | None:
+        """PagerDuty's de-duplication key (Alertmanager's group key, hashed): notifications with
+        the same one are one incident, the later ones updates of it, not new pages."""
+        if self.kind != "pagerduty" or not isinstance(self.payload, dict):
+            return None
+        key = self.payload.get("dedup_key")
+        return str(key) if key else None
+
     def names(self) -> set[str]:
         return {a.alertname for a in self.alerts}
 
@@ -78,6 +87,7 @@ class Notification:
             "delivered": self.delivered,
             "delivered_at": self.delivered_at,
             "service": self.service,
+            "incident": self.incident,
             "alerts": [{"alertname": a.alertname, "labels": dict(a.labels), "status": a.status} for a in self.alerts],
             "attempts": [{"time": t, "status": s, "accepted": ok} for t, s, ok in self.attempts],
             "payload": self.payload,
