@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.scenarios.conftest import on_run, shipped
+from tests.scenarios.conftest import REPO, on_run, shipped
 
 pytestmark = pytest.mark.prometheus
 
@@ -126,3 +126,28 @@ def test_flapping_fault_goes_pending_but_never_fires(shipped_run) -> None:  # ty
     pending = [a for a in result.alerts if a.alertname == "HighLatency"]
     assert len(pending) >= 5  # each slow stretch really moved P95 above the threshold
     assert all(a.fired_at is None for a in pending)
+
+
+@on_run("feed_outage")
+def test_a_longer_warning_group_wait_would_let_the_page_mute_the_staleness_chat(shipped_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The what-if of a routing change, through the real Alertmanager: data engineering's channel
+    hears DataStaleness minutes before DataPipelineFailure pages (the inhibition mutes only what
+    has not been sent); with the warning route's group_wait at 5m, the page comes first and the
+    chat message is never sent."""
+    from harness.whatif import what_if
+
+    result = shipped_run("feed_outage")
+    assert result.replay is not None
+    heard = [(n.receiver, n.status, sorted(n.names())) for n in result.replay.notifications if n.delivered]
+    assert heard[:2] == [
+        ("chat-data-engineering", "firing", ["DataStaleness"]),
+        ("pagerduty-data-engineering", "firing", ["DataPipelineFailure"]),
+    ]
+    text = (REPO / "config" / "alertmanager.yml").read_text()
+    warning = text.index("- matchers: ['severity=\"warning\"']")
+    slower = text[:warning] + text[warning:].replace("group_wait: 30s", "group_wait: 5m", 1)
+    (tmp_path / "alertmanager.yml").write_text(slower)
+    assert result.out_dir is not None
+    rows = {(r.receiver, r.status): r.change for r in what_if(result.out_dir, tmp_path / "alertmanager.yml")}
+    assert rows[("chat-data-engineering", "firing")] == "gone"
+    assert rows[("pagerduty-data-engineering", "firing")] == "same"
