@@ -112,13 +112,22 @@ class _Clock:
 
 def settled(attempts: Sequence[Any], resolving: set[tuple[str, int]]) -> bool:
     """Whether every notification group that told a receiver something firing has since told it
-    resolved (read from the webhook twins of the integrations that send resolved notifications):
-    then, with no alert firing, nothing in Alertmanager is left to happen."""
+    resolved (read from the webhook twins of the integrations that send resolved notifications),
+    and every such integration has caught up with its twin (the two are sent side by side, and
+    the twin may arrive first): then, with no alert firing, nothing in Alertmanager is left to
+    happen."""
     last: dict[tuple[str, int, str], str] = {}
+    sent: dict[tuple[str, int], int] = {}
     for a in attempts:
-        if a.shadow and a.accepted and (a.receiver, a.index) in resolving and isinstance(a.body, dict):
+        key = (a.receiver, a.index)
+        if key not in resolving:
+            continue
+        if not a.shadow:
+            sent[key] = sent.get(key, 0) + 1
+        elif a.accepted and isinstance(a.body, dict):
             last[(a.receiver, a.index, str(a.body.get("groupKey")))] = str(a.body.get("status"))
-    return all(status == "resolved" for status in last.values())
+            sent[key] = sent.get(key, 0) - 1
+    return all(status == "resolved" for status in last.values()) and all(n >= 0 for n in sent.values())
 
 
 def check_config(config: dict[str, Any], source: Path, speed: float = DEFAULT_SPEED) -> None:

@@ -115,3 +115,22 @@ def _alertmanagers() -> set[int]:
         int(pid) for pid, ppid, comm in (line.split(None, 2) for line in out.splitlines())
         if "alertmanager" in comm and int(ppid) == os.getpid()
     }  # fmt: skip
+
+
+def test_settled_waits_for_every_integration_to_catch_up_with_its_twin() -> None:
+    """The twin and the integration are sent side by side: the twin's "resolved" may arrive first,
+    and a replay that stopped then would lose the page's resolve (seen on feed_outage, seed 12)."""
+    from harness.notify import Attempt
+    from harness.notify.replay import settled
+
+    def attempt(shadow: bool, status: str, receiver: str = "pagerduty-x") -> Attempt:
+        body = {"groupKey": "{}:{team=x}", "status": status, "alerts": []} if shadow else {"dedup_key": "k"}
+        return Attempt(0.0, receiver, "webhook" if shadow else "pagerduty", 0, shadow, 202, True, None, body)
+
+    resolving = {("pagerduty-x", 0)}
+    fired = [attempt(True, "firing"), attempt(False, "")]
+    assert not settled(fired, resolving)
+    assert not settled([*fired, attempt(True, "resolved")], resolving)  # the page's resolve is still on its way
+    assert settled([*fired, attempt(True, "resolved"), attempt(False, "")], resolving)
+    assert settled([attempt(True, "firing", "chat-y")], resolving)  # chat-y sends no resolved: not waited for
+    assert settled([], resolving)
