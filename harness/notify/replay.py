@@ -154,13 +154,14 @@ def replay(
         return Replay(speed=settings.speed, outages=settings.outages)
     speed = settings.speed if not settings.outages else min(settings.speed, OUTAGE_SPEED)
     while True:
-        result = _replay_once(pushes, duration, config, source, settings, speed, keep_log_in)
-        on_time = max(result.max_lag, result.jitter) <= settings.max_lag and result.resend_lag <= RESEND_LAG
-        if on_time or speed <= MIN_SPEED:
-            result.wall_seconds = time.monotonic() - started
-            result.sent, result.outages = tuple(pushes), settings.outages
-            return result
-        speed = max(MIN_SPEED, speed / 4)
+        try:
+            result = _replay_once(pushes, duration, config, source, settings, speed, keep_log_in)
+        except _Behind:  # given up the moment it fell behind, not at the end of a replay for nothing
+            speed = max(MIN_SPEED, speed / 4)
+            continue
+        result.wall_seconds = time.monotonic() - started
+        result.sent, result.outages = tuple(pushes), settings.outages
+        return result
 
 
 def _replay_once(
@@ -177,7 +178,8 @@ def _replay_once(
     nothing can happen in it. Not before the last receiver outage is over: retries run on
     Alertmanager's own undivided clock."""
     clock = _Clock(speed)
-    sleeper = _Sleeper()
+    slowest = speed <= MIN_SPEED  # nothing slower to fall back on: report the lag instead
+    sleeper = _Sleeper(None if slowest else settings.max_lag / speed)
 
     def failing(receiver: str, kind: str) -> int | None:
         now = clock.now() if clock.spans else float("-inf")
@@ -208,6 +210,8 @@ def _replay_once(
                 late = clock.now() - push.time
                 changes = any(push.resolved(a) == (a.labels in firing) for a in push.alerts)
                 lag, resend_lag = (max(lag, late), resend_lag) if changes else (lag, max(resend_lag, late))
+                if not slowest and (lag > settings.max_lag or resend_lag > RESEND_LAG):
+                    raise _Behind
                 sent += 1
                 for a in push.alerts:
                     (firing.discard if push.resolved(a) else firing.add)(a.labels)
@@ -240,15 +244,20 @@ def _alert(alert: Any, clock: _Clock) -> dict[str, Any]:
     }
 
 
+class _Behind(Exception):
+    """The replay fell behind its clock by more than its precision allows: run it again slower."""
+
+
 class _Sleeper:
     """Sleeps in short steps and keeps the worst oversleep: how late this process got a core back.
     Alertmanager runs on the same cores, so its timers are late by about as much, and a
-    notification's run time by that times *k*: a replay on a starved machine is run again slower."""
+    notification's run time by that times *k*: past ``limit`` (wall seconds; None: no limit) the
+    replay is given up at once (``_Behind``) and run again slower."""
 
     STEP = 0.005
 
-    def __init__(self) -> None:
-        self.worst = 0.0
+    def __init__(self, limit: float | None) -> None:
+        self.worst, self.limit = 0.0, limit
 
     def until(self, wall: float) -> None:
         while (delay := wall - time.time()) > 0:
@@ -256,6 +265,11 @@ class _Sleeper:
             before = time.perf_counter()
             time.sleep(step)
             self.worst = max(self.worst, time.perf_counter() - before - step)
+            self.check(self.worst)
+
+    def check(self, late: float) -> None:
+        if self.limit is not None and late > self.limit:
+            raise _Behind
 
 
 class _Nowhere:

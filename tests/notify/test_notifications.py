@@ -247,6 +247,7 @@ def test_record_is_json() -> None:
         "delivered": True,
         "delivered_at": 120.0,
         "service": "pagerduty-devops",
+        "incident": PAGE.get("dedup_key"),
         "alerts": [
             {"alertname": "HighErrorRate", "labels": {"alertname": "HighErrorRate", "job": "api"}, "status": "firing"}
         ],
@@ -257,3 +258,14 @@ def test_record_is_json() -> None:
         "payload": PAGE,
     }
     assert records[1]["delivered"] is False and records[1]["delivered_at"] is None and records[1]["payload"] is None
+
+
+def test_a_pagerduty_notification_names_its_incident_by_dedup_key() -> None:
+    found = notifications(
+        [
+            attempt(10.0, body={**PAGE, "dedup_key": "abc"}),
+            attempt(20.0, receiver="chat-x", kind="slack", body={"text": "x"}),
+        ],
+        lambda wall: wall,
+    )
+    assert [n.incident for n in found] == ["abc", None]
