@@ -113,9 +113,9 @@ class _Clock:
 def settled(attempts: Sequence[Any], resolving: set[tuple[str, int]]) -> bool:
     """Whether every notification group that told a receiver something firing has since told it
     resolved (read from the webhook twins of the integrations that send resolved notifications),
-    and every such integration has caught up with its twin (the two are sent side by side, and
-    the twin may arrive first): then, with no alert firing, nothing in Alertmanager is left to
-    happen."""
+    and every such integration has delivered as many notifications as its twin (the two are sent
+    side by side, and the twin may arrive first; refused attempts do not count): then, with no
+    alert firing, nothing in Alertmanager is left to happen."""
     last: dict[tuple[str, int, str], str] = {}
     sent: dict[tuple[str, int], int] = {}
     for a in attempts:
@@ -123,7 +123,7 @@ def settled(attempts: Sequence[Any], resolving: set[tuple[str, int]]) -> bool:
         if key not in resolving:
             continue
         if not a.shadow:
-            sent[key] = sent.get(key, 0) + 1
+            sent[key] = sent.get(key, 0) + a.accepted  # a refused attempt is not a notification yet
         elif a.accepted and isinstance(a.body, dict):
             last[(a.receiver, a.index, str(a.body.get("groupKey")))] = str(a.body.get("status"))
             sent[key] = sent.get(key, 0) - 1

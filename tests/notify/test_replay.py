@@ -123,9 +123,10 @@ def test_settled_waits_for_every_integration_to_catch_up_with_its_twin() -> None
     from harness.notify import Attempt
     from harness.notify.replay import settled
 
-    def attempt(shadow: bool, status: str, receiver: str = "pagerduty-x") -> Attempt:
+    def attempt(shadow: bool, status: str, receiver: str = "pagerduty-x", accepted: bool = True) -> Attempt:
         body = {"groupKey": "{}:{team=x}", "status": status, "alerts": []} if shadow else {"dedup_key": "k"}
-        return Attempt(0.0, receiver, "webhook" if shadow else "pagerduty", 0, shadow, 202, True, None, body)
+        kind = "webhook" if shadow else "pagerduty"
+        return Attempt(0.0, receiver, kind, 0, shadow, 202 if accepted else 500, accepted, None, body)
 
     resolving = {("pagerduty-x", 0)}
     fired = [attempt(True, "firing"), attempt(False, "")]
@@ -134,3 +135,6 @@ def test_settled_waits_for_every_integration_to_catch_up_with_its_twin() -> None
     assert settled([*fired, attempt(True, "resolved"), attempt(False, "")], resolving)
     assert settled([attempt(True, "firing", "chat-y")], resolving)  # chat-y sends no resolved: not waited for
     assert settled([], resolving)
+    # refused attempts of the page (an outage) are not notifications: its resolve is still to come
+    refused = [attempt(False, "", accepted=False)] * 3
+    assert not settled([*fired, *refused, attempt(True, "resolved")], resolving)
