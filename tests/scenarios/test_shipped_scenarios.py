@@ -151,3 +151,29 @@ def test_a_longer_warning_group_wait_would_let_the_page_mute_the_staleness_chat(
     rows = {(r.receiver, r.status): r.change for r in what_if(result.out_dir, tmp_path / "alertmanager.yml")}
     assert rows[("chat-data-engineering", "firing")] == "gone"
     assert rows[("pagerduty-data-engineering", "firing")] == "same"
+
+
+@on_run("slo_availability_fast_burn")
+def test_one_incident_pages_devops_once_whatever_joins_it(shipped_run) -> None:  # type: ignore[no-untyped-def]
+    """config/alertmanager.yml groups critical alerts by team and job: HighErrorRate pages, and
+    AvailabilitySLOFastBurn, firing 20 minutes later, joins the same PagerDuty incident (one
+    dedup key) instead of paging again. Grouped by alert name, they were two incidents."""
+    result = shipped_run("slo_availability_fast_burn")
+    assert result.replay is not None
+    pages = [n for n in result.replay.notifications if n.delivered and n.kind == "pagerduty"]
+    assert {n.receiver for n in pages} == {"pagerduty-devops"}
+    assert len(pages) >= 3  # the page, the update when the burn alert joins, the resolve
+    assert len({n.incident for n in pages}) == 1
+    assert {n.payload["event_action"] for n in pages} == {"trigger", "resolve"}
+    assert "AvailabilitySLOFastBurn" in pages[1].names() and "AvailabilitySLOFastBurn" not in pages[0].names()
+
+
+@on_run("traffic_surge_overload")
+def test_a_page_mutes_its_teams_warning_about_the_same_job(shipped_run) -> None:  # type: ignore[no-untyped-def]
+    """HighCPU (a DevOps warning) fires while HighLatency pages DevOps: inhibit rule 1 keeps it out
+    of the DevOps channel. The alert fired; only its notification was muted."""
+    result = shipped_run("traffic_surge_overload")
+    assert result.replay is not None
+    assert any(a.alertname == "HighCPU" and a.fired_at is not None for a in result.alerts)
+    heard = {(n.receiver, name) for n in result.replay.notifications if n.delivered for name in n.names()}
+    assert heard == {("pagerduty-devops", "HighLatency")}
