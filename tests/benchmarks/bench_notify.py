@@ -24,13 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from harness.notify import ReplaySettings, pushes, read_alertmanager_config, replay  # noqa: E402
-from tests.notify.test_replay import DURATION, INCIDENT, _what  # noqa: E402
+from tests.notify.test_replay import DUE, DURATION, INCIDENT, _what  # noqa: E402
 
 CONFIG = REPO / "config" / "alertmanager.yml"
-# When each notification is due by Alertmanager's timers (run seconds), from the incident's times:
-# HighLatency fires at 210, page group_wait 10 s -> 220; resolves at 600, next 1 m tick from 220 -> 640.
-# DataStaleness fires at 360, chat group_wait 30 s -> 390; resolves at 700, next 5 m tick from 390 -> 990.
-DUE = [220.0, 390.0, 640.0, 990.0]
 
 
 def main() -> None:

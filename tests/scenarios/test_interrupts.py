@@ -29,7 +29,11 @@ def scenario(tmp_path: Path, duration: str) -> Path:
     """``steady_state`` for ``duration``: long enough to be interrupted in the middle."""
     path = tmp_path / f"steady_{duration}.yaml"
     text = (REPO / "scenarios" / "steady_state.yaml").read_text()
-    lines = [line for line in text.splitlines() if not line.startswith(("duration:", "rules:", "model:", "name:"))]
+    lines = [
+        line
+        for line in text.splitlines()
+        if not line.startswith(("duration:", "rules:", "model:", "name:", "alertmanager:"))
+    ]
     path.write_text(
         "\n".join(
             [
@@ -37,6 +41,7 @@ def scenario(tmp_path: Path, duration: str) -> Path:
                 f"duration: {duration}",
                 f"rules: [{REPO / 'config' / 'prometheus-alerts.yml'}]",
                 f"model: {REPO / 'config' / 'model.json'}",
+                f"alertmanager: {REPO / 'config' / 'alertmanager.yml'}",
                 *lines,
             ]
         )
