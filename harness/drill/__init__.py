@@ -1,0 +1,9 @@
+"""Game-day drills (issue 14): a scenario live, in wall-clock time, against a real scrape loop,
+real rule evaluation and the real Alertmanager. This first part holds what a drill reads and
+writes: the live Prometheus config (``live_config``) and the alert timeline as Prometheus itself
+recorded it (``observe``). Use it through this module."""
+
+from harness.drill.live_config import live_prometheus_config
+from harness.drill.observe import alerts_from_prometheus
+
+__all__ = ["alerts_from_prometheus", "live_prometheus_config"]
