@@ -1,9 +1,10 @@
 """Game-day drills (issue 14): a scenario live, in wall-clock time, against a real scrape loop,
 real rule evaluation and the real Alertmanager. This first part holds what a drill reads and
-writes: the live Prometheus config (``live_config``) and the alert timeline as Prometheus itself
-recorded it (``observe``). Use it through this module."""
+writes: the live Prometheus config (``live_config``), the alert timeline as Prometheus itself
+recorded it (``observe``) and the drill's journal (``journal``). Use it through this module."""
 
+from harness.drill.journal import Journal, read_journal
 from harness.drill.live_config import live_prometheus_config
 from harness.drill.observe import alerts_from_prometheus
 
-__all__ = ["alerts_from_prometheus", "live_prometheus_config"]
+__all__ = ["Journal", "alerts_from_prometheus", "live_prometheus_config", "read_journal"]
