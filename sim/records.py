@@ -37,3 +37,4 @@ class SimResult:
     responses: Counter[str] = field(default_factory=Counter)
     feed_responses: Counter[str] = field(default_factory=Counter)
     feedback_responses: Counter[str] = field(default_factory=Counter)
+    lag: list[float] = field(default_factory=list)  # live only: seconds each event came late on the wall clock

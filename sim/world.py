@@ -9,7 +9,7 @@ from typing import Any
 import simpy
 
 from sim.desk import Desk, report
-from sim.driver import drive
+from sim.driver import drive, drive_paced
 from sim.faults import Boundaries, inject
 from sim.feed import FeedFaults, feed
 from sim.gateway import ServiceGateway
@@ -33,10 +33,14 @@ async def simulate(
     admin_token: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     restart: Callable[[], Transport] | None = None,
+    live: bool = False,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
     ``restart`` starts a fresh service process and returns its transport; a crash fault needs it.
+    ``live`` (a drill): on the wall clock, against a service on its own wall clock, and without
+    the world's scrapes, since a real Prometheus scrapes the service; ``result.lag`` says how
+    late the world ran.
     """
     env = simpy.Environment()
     result = SimResult(duration=spec.duration)
@@ -47,7 +51,8 @@ async def simulate(
     boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart)
     try:
         env.process(schedule(env, market, spec.market.regimes))
-        env.process(scraper(env, gateway, spec.scrape_interval, result))
+        if not live:
+            env.process(scraper(env, gateway, spec.scrape_interval, result))
         env.process(
             clients(
                 env,
@@ -66,7 +71,10 @@ async def simulate(
         env.process(report(env, gateway, desk, spec.market.feedback_interval, result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
-        await drive(env, gateway, spec.duration, on_progress)
+        if live:
+            await drive_paced(env, gateway, spec.duration, result.lag, on_progress)
+        else:
+            await drive(env, gateway, spec.duration, on_progress)
     finally:
         await gateway.aclose()
     result.faults.sort(key=lambda f: (f.start, f.name))
