@@ -194,3 +194,26 @@ def spawned(
         finally:
             for process in current:
                 stop(process)
+
+
+@contextlib.contextmanager
+def live_service(admin_token: str) -> Iterator[str]:
+    """``alertdrill serve`` as deployed, on its own wall clock (a drill's service), on a free port;
+    yields its URL, stops it on exit. The token travels in the environment, never on a command line."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--log-level", "warning"]
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            bound(command),
+            env={**os.environ, "ALERTDRILL_ADMIN_TOKEN": admin_token},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_ready(url, process, lambda: _tail(stderr))
+            yield url
+        finally:
+            stop(process)

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -24,8 +21,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from harness.engine import bound, free_port, stop, wait_until_ready  # noqa: E402
 from harness.scenario import Scenario  # noqa: E402
+from harness.targets import live_service  # noqa: E402
 from sim import simulate  # noqa: E402
 from sim.transport import HttpTransport  # noqa: E402
 
@@ -35,25 +32,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=10.0)
     args = parser.parse_args()
-    port, token = free_port(), "bench-token"
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        serve = subprocess.Popen(
-            bound([sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--log-level", "warning"]),
-            env={**os.environ, "ALERTDRILL_ADMIN_TOKEN": token},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        try:
-            assert wait_until_ready(url, serve, 30.0, path="/health") == "ready"
-            scenario = Scenario.model_validate(
-                {"name": "live", "duration": args.seconds, "traffic": {"rate": args.rate}}
-            )
-            transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
-            result = asyncio.run(simulate(scenario.world(0), transport, admin_token=token, live=True))
-        finally:
-            stop(serve)
+    token = "bench-token"
+    with live_service(token) as url:
+        scenario = Scenario.model_validate({"name": "live", "duration": args.seconds, "traffic": {"rate": args.rate}})
+        transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
+        result = asyncio.run(simulate(scenario.world(0), transport, admin_token=token, live=True))
     lag = sorted(result.lag)
     exchanges = sum(result.responses.values()) + sum(result.feed_responses.values())
     exchanges += sum(result.feedback_responses.values())

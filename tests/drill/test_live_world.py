@@ -4,17 +4,14 @@ HTTP, against ``alertdrill serve`` on its own wall clock (as a drill runs it).""
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from harness.engine import bound, free_port, stop, wait_until_ready
 from harness.scenario import Scenario
+from harness.targets import live_service
 from sim import simulate
 from sim.transport import HttpTransport
 
@@ -22,19 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "drill-test-token"
 
 
-def test_a_live_world_keeps_to_the_wall_clock_and_switches_its_faults(tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with (tmp_path / "serve.log").open("wb") as log:
-        serve = subprocess.Popen(
-            bound([sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--log-level", "warning"]),
-            env={**os.environ, "ALERTDRILL_ADMIN_TOKEN": TOKEN},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-    try:
-        assert wait_until_ready(url, serve, 30.0, path="/health") == "ready"
+def test_a_live_world_keeps_to_the_wall_clock_and_switches_its_faults() -> None:
+    with live_service(TOKEN) as url:
         scenario = Scenario.model_validate(
             {
                 "name": "live",
@@ -51,8 +37,6 @@ def test_a_live_world_keeps_to_the_wall_clock_and_switches_its_faults(tmp_path: 
         with httpx.Client(timeout=5) as client:
             chaos = client.get(f"{url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json()
             metrics = client.get(f"{url}/metrics").text
-    finally:
-        stop(serve)
     assert 8.0 <= wall <= 12.0  # the world took the scenario's time, on the wall clock
     assert result.scrapes == []  # a drill's Prometheus scrapes; the world does not
     assert 40 <= sum(result.responses.values()) <= 140  # ~10 requests a second for 8 s
