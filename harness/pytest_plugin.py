@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from harness.run import RunResult
 
 _CONFIGURED = pytest.StashKey[set[Path]]()
-_SHARED = pytest.StashKey[dict[tuple[Path, int], "RunResult | AlertdrillError"]]()
+_SHARED = pytest.StashKey[dict[tuple[Path, int | None], "RunResult | AlertdrillError"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -95,15 +95,19 @@ def shared_run(config: pytest.Config, path: str | Path, seed: int | None = None)
     from harness.run import run_scenario
     from harness.scenario import load_scenario
 
-    scenario, base = load_scenario(path)
-    key = (Path(path).resolve(), scenario.seed if seed is None else seed)
+    resolved = Path(path).resolve()
     runs = config.stash.setdefault(_SHARED, {})
-    if key not in runs:
-        try:
-            out = Path(config._tmp_path_factory.mktemp(f"{scenario.name}-seed{key[1]}")) / "run"  # type: ignore[attr-defined]
-            runs[key] = run_scenario(scenario, base, seed=key[1], out_dir=out)
-        except AlertdrillError as exc:
-            runs[key] = exc
+    key = (resolved, seed)
+    if key not in runs:  # the file is read once per session and seed too, not once per test
+        scenario, base = load_scenario(resolved)
+        own = (resolved, scenario.seed if seed is None else seed)  # None and the scenario's seed: one run
+        if own not in runs:
+            try:
+                out = Path(config._tmp_path_factory.mktemp(f"{scenario.name}-seed{own[1]}")) / "run"  # type: ignore[attr-defined]
+                runs[own] = run_scenario(scenario, base, seed=own[1], out_dir=out)
+            except AlertdrillError as exc:
+                runs[own] = exc
+        runs[key] = runs[own]
     run = runs[key]
     if isinstance(run, AlertdrillError):
         raise run

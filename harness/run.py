@@ -272,9 +272,10 @@ async def arun_scenario(
     paths = rule_paths(scenario, base_dir)
     model = model_path(scenario, base_dir)
     am_path = alertmanager_path(scenario, base_dir) if replay_speed is not None else None
+    speed = replay_speed if am_path is not None else None  # None: no replay
     am_config = read_alertmanager_config(am_path) if am_path is not None else {}
-    if am_path is not None and replay_speed is not None:
-        check_config(am_config, am_path, replay_speed)
+    if am_path is not None and speed is not None:
+        check_config(am_config, am_path, speed)
     # promtool and Prometheus are launched first, so they work on the other core while the
     # world is simulated; a rejection of the rules stops the simulation at its next progress tick.
     with checking_rules(paths) as rule_check, starting_prometheus(keep_log_in=out_dir) as starting:
@@ -298,9 +299,9 @@ async def arun_scenario(
     instances = [a for t in timelines for a in t.instances]
     sim.faults[:] = sorted(sim.faults + _outage_records(scenario), key=lambda f: (f.start, f.name))
     sent = None
-    if am_path is not None and replay_speed is not None:
+    if am_path is not None and speed is not None:
         with _timed(timings, "notify", listener):
-            sent = notify(scenario, groups, timelines, am_config, am_path, replay_speed, out_dir)
+            sent = notify(scenario, groups, timelines, am_config, am_path, speed, out_dir)
     verdict = judge(scenario, sim.faults, instances, sent.notifications if sent is not None else None)
     timings["total"] = time.perf_counter() - started
     result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, signals, sent)

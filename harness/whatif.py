@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigurationError
-from harness.notify import DEFAULT_SPEED, Outage, ReplaySettings, read_alertmanager_config, read_pushes, replay
+from harness.notify import DEFAULT_SPEED, Outage, ReplaySettings, parse_pushes, read_alertmanager_config, replay
 
 SAME_WITHIN = 15.0  # run seconds: one evaluation interval, the replay's precision
 
@@ -76,8 +76,8 @@ def what_if(run_folder: Path, config: Path, speed: float = DEFAULT_SPEED) -> lis
     block = verdict.get("notifications")
     if not isinstance(block, dict):
         raise ConfigurationError(f"{run_folder / 'verdict.json'}: the run recorded no notifications (--no-notify?)")
-    _load(run_folder / "alerts_sent.jsonl", "alerts_sent.jsonl")  # absent: the same clear error
-    pushes = read_pushes(run_folder / "alerts_sent.jsonl")
+    sent = run_folder / "alerts_sent.jsonl"
+    pushes = parse_pushes(_load(sent, "alerts_sent.jsonl"), sent)
     before = [
         json.loads(line) for line in _load(run_folder / "notifications.jsonl", "notifications.jsonl").splitlines()
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import simpy
 
 from sim.desk import Desk, report
-from sim.driver import drive, drive_paced
+from sim.driver import Pacing, drive, drive_paced
 from sim.faults import Boundaries, inject
 from sim.feed import FeedFaults, feed
 from sim.gateway import ServiceGateway
@@ -33,14 +33,14 @@ async def simulate(
     admin_token: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     restart: Callable[[], Transport] | None = None,
-    live: bool = False,
+    live: Pacing | None = None,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
     ``restart`` starts a fresh service process and returns its transport; a crash fault needs it.
-    ``live`` (a drill): on the wall clock, against a service on its own wall clock, and without
-    the world's scrapes, since a real Prometheus scrapes the service; ``result.lag`` says how
-    late the world ran.
+    ``live`` (a drill): on that wall clock (e.g. ``service.WallClock()``), against a service on its
+    own wall clock, and without the world's scrapes, since a real Prometheus scrapes the service;
+    ``result.lag`` says how late the world ran.
     """
     env = simpy.Environment()
     result = SimResult(duration=spec.duration)
@@ -51,7 +51,7 @@ async def simulate(
     boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart)
     try:
         env.process(schedule(env, market, spec.market.regimes))
-        if not live:
+        if live is None:
             env.process(scraper(env, gateway, spec.scrape_interval, result))
         env.process(
             clients(
@@ -71,8 +71,8 @@ async def simulate(
         env.process(report(env, gateway, desk, spec.market.feedback_interval, result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
-        if live:
-            await drive_paced(env, gateway, spec.duration, result.lag, on_progress)
+        if live is not None:
+            await drive_paced(env, gateway, spec.duration, live, result.lag, on_progress)
         else:
             await drive(env, gateway, spec.duration, on_progress)
     finally:

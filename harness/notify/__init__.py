@@ -6,7 +6,7 @@ the run layer (``tests/harness/test_layers.py``). Use it through this module."""
 from harness.notify.alertmanager import AlertmanagerServer, alertmanager_server, post_alerts
 from harness.notify.config_copy import DrillConfig, Integration, drill_config, read_alertmanager_config
 from harness.notify.notifications import Notification, NotifiedAlert, notifications
-from harness.notify.notifier import NotifierSettings, Push, SentAlert, pushes, read_pushes
+from harness.notify.notifier import NotifierSettings, Push, SentAlert, parse_pushes, pushes
 from harness.notify.receivers import Attempt, Receivers
 from harness.notify.replay import DEFAULT_SPEED, Outage, Replay, ReplaySettings, check_config, replay
 
@@ -29,9 +29,9 @@ __all__ = [
     "check_config",
     "drill_config",
     "notifications",
+    "parse_pushes",
     "post_alerts",
     "pushes",
     "read_alertmanager_config",
-    "read_pushes",
     "replay",
 ]

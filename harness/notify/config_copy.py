@@ -134,28 +134,6 @@ def drill_config(original: dict[str, Any], source: Path, speed: float, urls: Rec
     return out
 
 
-def longest_wait(config: dict[str, Any]) -> float:
-    """Seconds of the longest ``group_wait`` plus the longest ``group_interval`` of any route (as
-    inherited), in the original config: how long a resolved alert may wait for its notification."""
-    waits, intervals = [], []
-
-    def walk(route: dict[str, Any], inherited: dict[str, float]) -> None:
-        own = dict(inherited)
-        for key in ("group_wait", "group_interval"):
-            if key in route:
-                try:
-                    own[key] = parse_duration(route[key])
-                except ValueError as exc:
-                    raise ConfigurationError(f"Alertmanager config route {key}: {exc}") from None
-        waits.append(own["group_wait"])
-        intervals.append(own["group_interval"])
-        for child in route.get("routes") or []:
-            walk(child, own)
-
-    walk(config.get("route") or {}, dict(ROUTE_DEFAULTS))
-    return max(waits) + max(intervals)
-
-
 def _globals(config: dict[str, Any], speed: float, urls: ReceiverUrls) -> None:
     glob = config.setdefault("global", {}) or {}
     config["global"] = glob

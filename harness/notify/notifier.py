@@ -60,7 +60,7 @@ class Push:
     alerts: tuple[SentAlert, ...]
 
     def record(self) -> dict[str, object]:
-        """A line of a run folder's ``alerts_sent.jsonl``: what a what-if replays (``read_pushes``)."""
+        """A line of a run folder's ``alerts_sent.jsonl``: what a what-if replays (``parse_pushes``)."""
         return {
             "time": self.time,
             "alerts": [
@@ -87,14 +87,10 @@ class NotifierSettings:
     external_url: str = ""
 
 
-def read_pushes(path: Path) -> list[Push]:
-    """The pushes a run folder recorded (``Push.record``), for a replay through another config."""
+def parse_pushes(text: str, source: Path) -> list[Push]:
+    """``alerts_sent.jsonl``'s text as pushes; a line that is not one names ``source`` and the line."""
     out = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read the alerts a run sent: {exc.strerror}") from exc
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             data = json.loads(line)
             alerts = tuple(
@@ -109,7 +105,7 @@ def read_pushes(path: Path) -> list[Push]:
             )
             out.append(Push(float(data["time"]), alerts))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ConfigurationError(f"{path}:{number}: not a recorded push ({type(exc).__name__}: {exc})") from None
+            raise ConfigurationError(f"{source}:{number}: not a recorded push ({type(exc).__name__}: {exc})") from None
     return out
 
 
@@ -134,7 +130,7 @@ def pushes(
             rows.setdefault(row.labels, []).append(row)
         for instance, successor in _with_successors(timeline.instances):
             own = rows.get(instance.labels, [])
-            firing = [(r.time, r.annotations) for r in own if _of(r.labels, r.time, instance, r.state)]
+            firing = [(r.time, r.annotations) for r in own if _firing_in(r.time, r.state, instance)]
             labels = _with_external(instance.labels, settings.external_labels)
             for ts, (notes, ends_at) in _sends(instance, firing, successor, times, interval, settings):
                 assert instance.fired_at is not None  # _sends sends nothing that never fired
@@ -142,9 +138,9 @@ def pushes(
     return [Push(t, tuple(sorted(a, key=lambda x: x.labels))) for t, a in sorted(by_time.items())]
 
 
-def _of(labels: Labels, time: float, instance: AlertInstance, state: AlertState) -> bool:
-    """Whether a state row is a firing evaluation of ``instance``."""
-    if state is not AlertState.FIRING or labels != instance.labels or instance.fired_at is None:
+def _firing_in(time: float, state: AlertState, instance: AlertInstance) -> bool:
+    """Whether a state row of the instance's label set is one of its firing evaluations."""
+    if state is not AlertState.FIRING or instance.fired_at is None:
         return False
     return instance.fired_at - _EPS <= time and (instance.ended_at is None or time < instance.ended_at - _EPS)
 

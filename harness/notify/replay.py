@@ -149,8 +149,8 @@ def replay(
     (a loaded machine) is run again at a quarter of the speed, down to ``MIN_SPEED``."""
     settings = settings or ReplaySettings()
     started = time.monotonic()
-    check_config(config, source, settings.speed)  # checked even when nothing fires: nothing depends on luck
-    if not pushes:
+    if not pushes:  # the config is checked all the same: whether it is usable does not depend on luck
+        check_config(config, source, settings.speed)
         return Replay(speed=settings.speed, outages=settings.outages)
     speed = settings.speed if not settings.outages else min(settings.speed, OUTAGE_SPEED)
     while True:

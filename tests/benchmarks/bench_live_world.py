@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from harness.scenario import Scenario  # noqa: E402
 from harness.targets import live_service  # noqa: E402
+from service import WallClock  # noqa: E402
 from sim import simulate  # noqa: E402
 from sim.transport import HttpTransport  # noqa: E402
 
@@ -36,7 +37,7 @@ def main() -> None:
     with live_service(token) as url:
         scenario = Scenario.model_validate({"name": "live", "duration": args.seconds, "traffic": {"rate": args.rate}})
         transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
-        result = asyncio.run(simulate(scenario.world(0), transport, admin_token=token, live=True))
+        result = asyncio.run(simulate(scenario.world(0), transport, admin_token=token, live=WallClock()))
     lag = sorted(result.lag)
     exchanges = sum(result.responses.values()) + sum(result.feed_responses.values())
     exchanges += sum(result.feedback_responses.values())

@@ -12,6 +12,7 @@ import httpx
 
 from harness.scenario import Scenario
 from harness.targets import live_service
+from service import WallClock
 from sim import simulate
 from sim.transport import HttpTransport
 
@@ -32,7 +33,7 @@ def test_a_live_world_keeps_to_the_wall_clock_and_switches_its_faults() -> None:
         )
         transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
         started = time.monotonic()
-        result = asyncio.run(simulate(scenario.world(0), transport, admin_token=TOKEN, live=True))
+        result = asyncio.run(simulate(scenario.world(0), transport, admin_token=TOKEN, live=WallClock()))
         wall = time.monotonic() - started
         with httpx.Client(timeout=5) as client:
             chaos = client.get(f"{url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json()

@@ -13,7 +13,6 @@ import yaml
 
 from harness.errors import ConfigurationError
 from harness.notify import Integration, drill_config, read_alertmanager_config
-from harness.notify.config_copy import longest_wait
 
 REPO = Path(__file__).resolve().parents[2]
 AMTOOL = Path("/usr/bin/amtool")
@@ -410,30 +409,12 @@ def test_templates_are_absolute_for_a_relative_source() -> None:
     assert copied["templates"] == [str(Path.cwd() / "cfg" / "templates" / "*.tmpl")]
 
 
-# --- longest_wait and reading ----------------------------------------------------------------
+# --- durations that do not parse, and reading --------------------------------------------------
 
 
-def test_longest_wait_of_the_shipped_config(shipped: Path) -> None:
-    # the info route: group_wait 5m, group_interval 1h
-    assert longest_wait(read_alertmanager_config(shipped)) == 300 + 3600
-
-
-@pytest.mark.parametrize(
-    ("route", "expected"),
-    [
-        ({}, 30 + 300),  # Alertmanager's defaults
-        ({"group_wait": "1m", "routes": [{"group_interval": "10m"}]}, 60 + 600),
-        # a child inherits its parent's, not the root's
-        ({"routes": [{"group_wait": "2m", "routes": [{"group_interval": "1m"}]}]}, 120 + 300),
-    ],
-)
-def test_longest_wait(route: dict[str, Any], expected: float) -> None:
-    assert longest_wait({"route": route}) == expected
-
-
-def test_longest_wait_with_a_bad_duration() -> None:
+def test_a_bad_duration_in_a_child_route_names_the_field() -> None:
     with pytest.raises(ConfigurationError, match="group_wait"):
-        longest_wait({"route": {"routes": [{"group_wait": "later"}]}})
+        drill_config({"route": {"routes": [{"group_wait": "later"}]}}, Path("/x/am.yml"), 60, URLS)
 
 
 def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
