@@ -47,6 +47,64 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_PASSED if result.passed else EXIT_FAILED
 
 
+def _cmd_drill(args: argparse.Namespace) -> int:
+    if args.cleanup:
+        from harness.drill_safety import cleanup
+
+        for line in cleanup(args.service_url, _admin_token(args)):
+            print(line)
+        return EXIT_PASSED
+    if args.scenario is None:
+        raise ConfigurationError("drill: name a scenario file (or give --cleanup)")
+    from harness.drill_print import DrillPrinter
+    from harness.drill_run import DrillOptions, run_drill
+    from harness.report import summary
+    from harness.scenario import load_scenario
+
+    scenario, base_dir = load_scenario(args.scenario)
+    if args.report:
+        from harness.notebooks import require_report_stack
+
+        require_report_stack()
+    token = _admin_token(args)
+    if args.service_url and not token:
+        raise ConfigurationError(
+            "--service-url needs the service's admin token (--admin-token-file or $ALERTDRILL_ADMIN_TOKEN)"
+        )
+    seed = scenario.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else Path("runs") / f"drill-{scenario.name}-seed{seed}"
+    options = DrillOptions(
+        seed=seed,
+        service_url=args.service_url,
+        admin_token=token,
+        prometheus_url=args.prometheus_url,
+        alertmanager_url=args.alertmanager_url,
+        prometheus_config=Path(args.prometheus_config) if args.prometheus_config else None,
+        job=args.job,
+        alerts_match=args.alerts_match or "",
+        live_receivers=args.live_receivers,
+        abort_on=tuple(args.abort_on or ()),
+        compare=args.compare,
+    )
+    if not args.quiet:
+        print(
+            f"drilling {scenario.name} live (seed {seed}, {scenario.duration / 60:g} min of wall time); "
+            f"journal: {out / 'journal.jsonl'}",
+            file=sys.stderr,
+        )
+    result = run_drill(scenario, base_dir, out, options, None if args.quiet else DrillPrinter())
+    print(summary(result))
+    if args.compare and result.drill is not None:
+        from harness.drill_compare import report
+
+        print(report(result.drill))
+    if args.report:
+        from harness.notebooks import run_report
+
+        print(f"  report: {run_report(out)}")
+    return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
 def _seeds(text: str) -> list[int]:
     """``--seeds``: checked while parsing, so a bad value is a usage error (exit 2) that names it."""
     from harness.suite import parse_seeds
@@ -445,6 +503,63 @@ def parser() -> argparse.ArgumentParser:
     )
     _notify_options(run)
     run.set_defaults(func=_cmd_run)
+
+    dr = sub.add_parser(
+        "drill",
+        help="a game-day drill: the scenario live, in real time, against a real stack (yours or one it starts)",
+    )
+    dr.add_argument("scenario", nargs="?", help="scenario file (YAML)")
+    dr.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    dr.add_argument("--out", help="run folder (default: runs/drill-<scenario>-seed<N>)")
+    dr.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    dr.add_argument("--report", action="store_true", help="also execute the report notebook into the run folder")
+    dr.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the scenario simulated and compare fire/resolve times, within a stated bound",
+    )
+    dr.add_argument(
+        "--service-url", metavar="URL", help="drive your service (started with `alertdrill serve`, wall clock)"
+    )
+    dr.add_argument(
+        "--admin-token-file",
+        dest="admin_token",
+        type=_token_file,
+        metavar="FILE",
+        help="file holding the admin token of --service-url (default: $ALERTDRILL_ADMIN_TOKEN)",
+    )
+    dr.add_argument(
+        "--prometheus-url", metavar="URL", help="your Prometheus, already scraping the service with your rules"
+    )
+    dr.add_argument("--alertmanager-url", metavar="URL", help="your Alertmanager: alertdrill reads its alerts (API v2)")
+    dr.add_argument(
+        "--prometheus-config",
+        metavar="FILE",
+        help="the Prometheus config the drill's own Prometheus runs (default: the scenario's `prometheus`)",
+    )
+    dr.add_argument("--job", help="the scrape job the service is (default: the config's only job, or prediction-api)")
+    dr.add_argument(
+        "--alerts-match",
+        metavar="SELECTOR",
+        help="narrow ALERTS on a shared Prometheus, e.g. '{job=\"prediction-api\"}'",
+    )
+    dr.add_argument(
+        "--live-receivers",
+        action="store_true",
+        help="Alertmanager sends to the config's own receivers (a real page), not alertdrill's; not judged",
+    )
+    dr.add_argument(
+        "--abort-on",
+        nargs="+",
+        metavar="ALERT",
+        help="switch every fault off at once, and end the drill, if one of these alerts fires",
+    )
+    dr.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="after a drill was killed: remove its temp folders, and switch off every chaos fault at --service-url",
+    )
+    dr.set_defaults(func=_cmd_drill)
 
     suite = sub.add_parser("suite", help="run every scenario in a folder (for each of several seeds) and summarise")
     suite.add_argument("folder", nargs="?", default="scenarios", help="folder of scenario files (default: scenarios)")

@@ -65,7 +65,7 @@ def summary(result: RunResult) -> str:
         lines.append(
             f"  notifications: {sum(n.delivered for n in sent)} delivered"
             + (f", {sum(not n.delivered for n in sent)} refused" if any(not n.delivered for n in sent) else "")
-            + f" (Alertmanager at {result.replay.speed:g}x)"
+            + (f" (Alertmanager at {result.replay.speed:g}x)" if result.drill is None else " (live)")
         )
         incidents: dict[str, int] = {}
         for n in sent:
@@ -79,10 +79,19 @@ def summary(result: RunResult) -> str:
             got = "" if n.delivered else "  REFUSED"
             lines.append(f"    {n.time:>7.0f}s  {n.receiver:28} {n.kind:9} {n.status:8} {names}{tries}{got}")
     t = result.timings
-    lines.append(
-        f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "
-        f"(simulate {t.get('simulate', 0):.1f}s, write {t.get('write', 0):.1f}s, evaluate {t.get('evaluate', 0):.1f}s)"
-    )
+    if result.drill is not None:
+        lag = result.drill.get("world_lag") or {}
+        assert isinstance(lag, dict)
+        late = (
+            f"; the world ran late by {lag['median'] * 1000:.1f} ms (median), {lag['max']:.3f}s at worst" if lag else ""
+        )
+        lines.append(f"  live drill: {result.scenario.duration / 60:.2f} min of wall time{late}")
+    else:
+        lines.append(
+            f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "
+            f"(simulate {t.get('simulate', 0):.1f}s, write {t.get('write', 0):.1f}s, "
+            f"evaluate {t.get('evaluate', 0):.1f}s)"
+        )
     if result.out_dir is not None:
         lines.append(f"  run folder: {result.out_dir}")
     return "\n".join(lines)

@@ -76,6 +76,7 @@ class RunResult:
     out_dir: Path | None = None
     signals: list[SignalSeries] = field(default_factory=list)
     replay: Replay | None = None  # the notifications, when the alerts were replayed through Alertmanager
+    drill: dict[str, object] | None = None  # a live drill's own facts (harness.drill_run), verdict.json's "drill"
 
     @property
     def passed(self) -> bool:
@@ -380,6 +381,7 @@ def verdict_json(result: RunResult) -> dict[str, object]:
         "scrape_interval": result.scenario.scrape_interval,
         "wall_seconds": round(result.timings.get("total", 0.0), 3),
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        **({"drill": result.drill} if result.drill is not None else {}),
     }
 
 
@@ -405,12 +407,17 @@ def rules_json(result: RunResult) -> dict[str, object]:
 def write_run_folder(result: RunResult, out_dir: Path) -> None:
     """Every file of the run folder, which appears whole or not at all (``replaced_atomically``)."""
     with replaced_atomically(out_dir) as staging:
-        write_json(staging / "verdict.json", verdict_json(result))
-        write_states(staging / "states.csv", (r for t in result.timelines for r in t.rows))
-        write_samples_parquet(staging / "samples.parquet", result.samples)
-        write_openmetrics(staging / "samples.om", result.samples)
-        write_signals(staging / "signals.csv", result.signals)
-        write_json(staging / "rules.json", rules_json(result))
-        if result.replay is not None:
-            write_jsonl(staging / "notifications.jsonl", (n.record() for n in result.replay.notifications))
-            write_jsonl(staging / "alerts_sent.jsonl", (p.record() for p in result.replay.sent))
+        write_run_files(result, staging)
+
+
+def write_run_files(result: RunResult, staging: Path) -> None:
+    """The files of a run folder, into ``staging`` (a drill adds its journal beside them)."""
+    write_json(staging / "verdict.json", verdict_json(result))
+    write_states(staging / "states.csv", (r for t in result.timelines for r in t.rows))
+    write_samples_parquet(staging / "samples.parquet", result.samples)
+    write_openmetrics(staging / "samples.om", result.samples)
+    write_signals(staging / "signals.csv", result.signals)
+    write_json(staging / "rules.json", rules_json(result))
+    if result.replay is not None:
+        write_jsonl(staging / "notifications.jsonl", (n.record() for n in result.replay.notifications))
+        write_jsonl(staging / "alerts_sent.jsonl", (p.record() for p in result.replay.sent))

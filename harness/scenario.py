@@ -50,6 +50,7 @@ DEFAULT_START = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)  # a Monday, mid-
 DEFAULT_RULES = ("../config/prometheus-alerts.yml",)
 DEFAULT_MODEL = "../config/model.json"
 DEFAULT_ALERTMANAGER = "../config/alertmanager.yml"
+DEFAULT_PROMETHEUS = "../config/prometheus.yml"
 MAX_SCENARIO_BYTES = 1_000_000  # a scenario is a page of YAML; a larger file is a mistake, refused unparsed
 
 
@@ -460,6 +461,10 @@ class Scenario(_Strict):
     alertmanager: str = Field(
         default=DEFAULT_ALERTMANAGER,
         description="Alertmanager config the alerts are replayed through, relative to the file.",
+    )
+    prometheus: str = Field(
+        default=DEFAULT_PROMETHEUS,
+        description="Prometheus config a live drill runs (its scrape and evaluation intervals), relative to the file.",
     )
     notifications: tuple[NotificationExpectation, ...] | None = Field(
         default=None, description="What each receiver hears; absent: notifications are recorded, not judged."

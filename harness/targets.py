@@ -107,24 +107,26 @@ def serve_environment(token: str) -> dict[str, str]:
 def serve_command(
     port: int,
     seed: int,
-    workers: int,
+    workers: int | None,
     model: Path | None = None,
     scale_out_rps: float | None = None,
     symbols: tuple[str, ...] | None = None,
+    *,
+    sim_clock: bool = True,
 ) -> list[str]:
-    """``alertdrill serve`` as the run needs it; the admin token goes in ``serve_environment``."""
+    """``alertdrill serve`` as the run (``sim_clock``) or a drill needs it; the admin token goes
+    in ``serve_environment``. ``workers`` None: the cores this machine has."""
     return [
         sys.executable,
         "-m",
         "harness.cli",
         "serve",
-        "--sim-clock",
+        *(["--sim-clock"] if sim_clock else []),
         "--port",
         str(port),
         "--chaos-seed",
         str(seed),
-        "--cpu-cores",
-        str(workers),
+        *(["--cpu-cores", str(workers)] if workers is not None else []),
         "--log-level",
         "warning",
         *(["--model", str(model)] if model else []),
@@ -196,24 +198,63 @@ def spawned(
                 stop(process)
 
 
-@contextlib.contextmanager
-def live_service(admin_token: str) -> Iterator[str]:
-    """``alertdrill serve`` as deployed, on its own wall clock (a drill's service), on a free port;
-    yields its URL, stops it on exit. The token travels in the environment, never on a command line."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "harness.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            bound(command),
-            env={**os.environ, "ALERTDRILL_ADMIN_TOKEN": admin_token},
+class LiveService:
+    """``alertdrill serve`` as a drill deploys it: its own wall clock, a fixed port for the drill
+    (Prometheus scrapes that address), the admin token in its environment. A crash fault kills the
+    process for real (``kill``: Prometheus' scrapes then fail, as they would), and ``start``
+    brings a fresh one up on the same port."""
+
+    def __init__(self, command: list[str], url: str, token: str, stderr: IO[bytes]) -> None:
+        self.command, self.url, self.token, self._stderr = command, url, token, stderr
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Transport:
+        self.stop()
+        self.process = subprocess.Popen(
+            bound(self.command),
+            env=serve_environment(self.token),
             stdout=subprocess.DEVNULL,
-            stderr=stderr,
+            stderr=self._stderr,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True,  # a Ctrl-C is alertdrill's to handle: the rollback still needs it
         )
+        wait_ready(self.url, self.process, self.last_words)
+        return _loopback_transport(self.url)
+
+    def kill(self) -> None:
+        """As a crash: SIGKILL, no graceful shutdown."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+    def last_words(self) -> str:
+        return _tail(self._stderr)
+
+
+@contextlib.contextmanager
+def live_service(
+    admin_token: str,
+    *,
+    seed: int = 0,
+    workers: int | None = None,
+    model: Path | None = None,
+    scale_out_rps: float | None = None,
+    symbols: tuple[str, ...] | None = None,
+) -> Iterator[LiveService]:
+    """``alertdrill serve`` on its wall clock on a free port, started and ready; stopped on exit
+    (and, being ``bound``, with alertdrill even after a SIGKILL). The token travels in the
+    environment, never on a command line."""
+    port = free_port()
+    command = serve_command(port, seed, workers, model, scale_out_rps, symbols, sim_clock=False)
+    with tempfile.TemporaryFile() as stderr:
+        service = LiveService(command, f"http://127.0.0.1:{port}", admin_token, stderr)
         try:
-            wait_ready(url, process, lambda: _tail(stderr))
-            yield url
+            service.start()
+            yield service
         finally:
-            stop(process)
+            service.stop()

@@ -72,14 +72,15 @@ async def drive_paced(
     gateway: ServiceGateway,
     until: float,
     clock: Pacing,
+    started: float,
     lag: list[float],
     on_progress: Callable[[float], None] | None = None,
     progress_every: float = 300.0,
 ) -> None:
     """As ``drive``, but on ``clock`` (a live drill): each event waits for its instant, one
-    simulated second per second from now, and how late the world got to it is appended to ``lag``
-    (seconds). A world that falls behind catches up at once, never skips an event: its lag says so."""
-    started = clock.now()
+    simulated second per second from ``started`` (the clock's time of second 0), and how late
+    the world got to it is appended to ``lag`` (seconds). A world that falls behind catches up
+    at once, never skips an event: its lag says so."""
     progress = _Progress(on_progress, progress_every)
     while env.peek() < until:
         due = started + env.peek()

@@ -37,6 +37,10 @@ class Boundaries:
     market: Market
     feed: FeedFaults
     restart: Callable[[], Transport] | None = None
+    # A live drill's: kill the real process at a crash (so Prometheus' scrapes fail, as they
+    # would), and hear of every switch as it happens (the drill's journal and rollback).
+    kill: Callable[[], None] | None = None
+    on_switch: Callable[[FaultSpec, bool, float], None] | None = None
 
 
 _CHAOS: dict[FaultKind, Callable[[float], dict[str, Any]]] = {
@@ -72,6 +76,8 @@ def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy
                 f"fault {fault.name!r}: a crash needs a service alertdrill can restart "
                 "(in-process or --spawn, not --service-url)"
             )
+        if b.kill is not None:
+            b.kill()
         b.gateway.crash()
 
 
@@ -117,15 +123,24 @@ def inject(b: Boundaries, fault: FaultSpec, result: SimResult) -> Generator[simp
     result.faults.append(FaultRecord(fault.name, fault.kind, env.now, fault.end, fault.magnitude))
     if fault.flap_on is None or fault.flap_off is None:
         yield from _switch_on(b, fault, fault.end)
+        _told(b, fault, True)
         yield env.timeout(fault.duration)
         yield from _switch_off(b, fault)
+        _told(b, fault, False)
     else:
         while env.now < fault.end - 1e-9:
             on_until = min(fault.end, env.now + fault.flap_on)
             yield from _switch_on(b, fault, on_until)
+            _told(b, fault, True)
             yield env.timeout(on_until - env.now)
             yield from _switch_off(b, fault)
+            _told(b, fault, False)
             yield env.timeout(max(0.0, min(fault.end, env.now + fault.flap_off) - env.now))
+
+
+def _told(b: Boundaries, fault: FaultSpec, on: bool) -> None:
+    if b.on_switch is not None:
+        b.on_switch(fault, on, b.env.now)
 
 
 def _check(reply: Reply, fault: FaultSpec, what: str) -> None:

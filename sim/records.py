@@ -38,3 +38,4 @@ class SimResult:
     feed_responses: Counter[str] = field(default_factory=Counter)
     feedback_responses: Counter[str] = field(default_factory=Counter)
     lag: list[float] = field(default_factory=list)  # live only: seconds each event came late on the wall clock
+    wall_start: float | None = None  # live only: the wall time (Unix) of the world's second 0

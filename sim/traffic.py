@@ -41,8 +41,13 @@ def clients(
     desk: Desk,
     rng: random.Random,
     result: SimResult,
+    calendar_unix: float | None = None,
 ) -> Generator[simpy.Event, Any, None]:
     """A Poisson process whose rate follows the profile, by thinning; each request a ``_Call``.
+
+    The profile reads the scenario's calendar (``calendar_unix``, Unix seconds of second 0;
+    default the gateway's clock): a live drill stamps its requests with the wall clock but keeps
+    the traffic of the time of day its scenario describes.
 
     Candidates are drawn at the profile's peak rate and kept with probability profile/peak;
     overnight the intraday profile keeps about one in sixty. A rejected candidate that comes
@@ -52,6 +57,7 @@ def clients(
     something else scheduled before it, waits for a timeout.
     """
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
+    origin = gateway.start_unix if calendar_unix is None else calendar_unix
     shares = list(accumulate(p.share for p in traffic.populations))
     # What a client sends again and again is encoded once.
     client_headers = {p.name: ((b"x-client", p.name.encode()),) for p in traffic.populations}
@@ -61,7 +67,7 @@ def clients(
         t = t + rng.expovariate(traffic.rate * peak * state.multiplier)  # as SimPy adds a delay to now
         if t >= env.peek():  # something else happens first: it may change the rate or the market
             yield at(env, t)
-        if rng.random() * peak > profile(gateway.start_unix + t):
+        if rng.random() * peak > profile(origin + t):
             continue
         if env.now != t:
             yield at(env, t)

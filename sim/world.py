@@ -17,7 +17,7 @@ from sim.market import Market
 from sim.records import SimResult
 from sim.scrape import scraper
 from sim.server import ServerModel
-from sim.specs import RegimePhase, WorldSpec
+from sim.specs import FaultSpec, RegimePhase, WorldSpec
 from sim.traffic import TrafficState, clients
 from sim.transport import Transport
 
@@ -34,21 +34,29 @@ async def simulate(
     on_progress: Callable[[float], None] | None = None,
     restart: Callable[[], Transport] | None = None,
     live: Pacing | None = None,
+    kill: Callable[[], None] | None = None,
+    on_switch: Callable[[FaultSpec, bool, float], None] | None = None,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
     ``restart`` starts a fresh service process and returns its transport; a crash fault needs it.
     ``live`` (a drill): on that wall clock (e.g. ``service.WallClock()``), against a service on its
     own wall clock, and without the world's scrapes, since a real Prometheus scrapes the service;
-    ``result.lag`` says how late the world ran.
+    ``result.lag`` says how late the world ran. Its requests and rows are stamped with the wall
+    clock from ``result.wall_start`` on, while its traffic follows the scenario's time of day.
+    ``kill`` (live) ends the real service process at a crash; ``on_switch(fault, on, t)`` hears
+    each fault switched on or off, as it happens.
     """
     env = simpy.Environment()
     result = SimResult(duration=spec.duration)
-    gateway = ServiceGateway(env, transport, spec.start_unix, admin_token)
+    if live is not None:
+        result.wall_start = live.now()
+    clock_unix = spec.start_unix if result.wall_start is None else result.wall_start
+    gateway = ServiceGateway(env, transport, clock_unix, admin_token)
     server = ServerModel(env, spec.server, stream(spec.seed, "server"))
     market = Market(spec.traffic.all_symbols, stream(spec.seed, "market"), tau=spec.market.tau)
     desk = Desk(env, spec.market.horizon)
-    boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart)
+    boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart, kill, on_switch)
     try:
         env.process(schedule(env, market, spec.market.regimes))
         if live is None:
@@ -64,6 +72,7 @@ async def simulate(
                 desk,
                 stream(spec.seed, "traffic"),
                 result,
+                spec.start_unix,
             )
         )
         feed_rng = stream(spec.seed, "feed")
@@ -72,7 +81,8 @@ async def simulate(
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
         if live is not None:
-            await drive_paced(env, gateway, spec.duration, live, result.lag, on_progress)
+            assert result.wall_start is not None
+            await drive_paced(env, gateway, spec.duration, live, result.wall_start, result.lag, on_progress)
         else:
             await drive(env, gateway, spec.duration, on_progress)
     finally:

@@ -5,6 +5,22 @@ recorded it (``observe``) and the drill's journal (``journal``). Use it through 
 
 from harness.drill.journal import Journal, read_journal
 from harness.drill.live_config import live_prometheus_config
-from harness.drill.observe import alerts_from_prometheus
+from harness.drill.observe import alerts_from_prometheus, scraped_samples, timelines_from_prometheus
+from harness.drill.prometheus import LivePrometheus, live_prometheus
+from harness.drill.watch import Change, Key, changes, poll_alertmanager, poll_prometheus
 
-__all__ = ["Journal", "alerts_from_prometheus", "live_prometheus_config", "read_journal"]
+__all__ = [
+    "Change",
+    "Journal",
+    "Key",
+    "LivePrometheus",
+    "alerts_from_prometheus",
+    "changes",
+    "live_prometheus",
+    "live_prometheus_config",
+    "poll_alertmanager",
+    "poll_prometheus",
+    "read_journal",
+    "scraped_samples",
+    "timelines_from_prometheus",
+]

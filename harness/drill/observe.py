@@ -8,12 +8,16 @@ first evaluation without it (its group's interval after its last firing sample).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 
-from harness.engine import AlertInstance, AlertState
+from harness.engine import AlertInstance, AlertState, RuleGroup, RuleTimeline, SampleSet, StateRow
 from harness.errors import QueryError
+
+Labels = tuple[tuple[str, str], ...]
 
 
 def alerts_from_prometheus(
@@ -23,30 +27,86 @@ def alerts_from_prometheus(
     end: float,
     intervals: Mapping[str, float],
     default_interval: float = 15.0,
+    selector: str = "",
 ) -> list[AlertInstance]:
     """Every alert instance Prometheus at ``url`` evaluated between ``start`` and ``end`` (Unix
-    seconds), in run seconds from ``start``; ``intervals``: each alert's group interval."""
-    window = max(1, int(end - start) + 1)
-    try:
-        response = client.get(f"{url}/api/v1/query", params={"query": f"ALERTS[{window}s]", "time": f"{end:.3f}"})
-        body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise QueryError(f"reading ALERTS from {url}: {exc}") from exc
-    if response.status_code != 200 or body.get("status") != "success":
-        raise QueryError(f"reading ALERTS from {url}: {response.status_code} {body.get('error', '')}")
-    samples: dict[tuple[tuple[str, str], ...], list[tuple[float, str]]] = {}
-    for series in body["data"]["result"]:
-        metric = dict(series["metric"])
-        state = metric.pop("alertstate", "")
-        metric.pop("__name__", None)
-        labels = tuple(sorted(metric.items()))
-        samples.setdefault(labels, []).extend((float(t), state) for t, _ in series["values"])
+    seconds), in run seconds from ``start``; ``intervals``: each alert's group interval.
+    ``selector`` (e.g. ``{job="prediction-api"}``) narrows ``ALERTS`` on a shared Prometheus."""
+    samples = _alert_samples(client, url, start, end, selector)
     instances = []
     for labels, seen in samples.items():
         name = dict(labels).get("alertname", "")
         interval = intervals.get(name, default_interval)
         instances += _instances(name, labels, sorted(seen), interval, start, end)
     return sorted(instances, key=lambda a: (a.active_at, a.alertname, a.labels))
+
+
+def timelines_from_prometheus(
+    client: httpx.Client, url: str, groups: Sequence[RuleGroup], start: float, end: float, selector: str = ""
+) -> list[RuleTimeline]:
+    """Each alerting rule of ``groups`` with its instances and its per-evaluation rows, as the
+    live rule manager recorded them (a row's value is unknown: ``ALERTS`` holds 1)."""
+    intervals = {r.name: g.interval for g in groups for r in g.alerting_rules}
+    samples = _alert_samples(client, url, start, end, selector)
+    instances = []
+    for labels, seen in samples.items():
+        name = dict(labels).get("alertname", "")
+        instances += _instances(name, labels, sorted(seen), intervals.get(name, 15.0), start, end)
+    rows = [
+        StateRow(t - start, a.alertname, labels, AlertState(state), math.nan, a.active_at)
+        for labels, seen in samples.items()
+        for t, state in sorted(seen)
+        for a in instances
+        if a.labels == labels and a.active_at <= t - start and (a.ended_at is None or t - start < a.ended_at)
+    ]
+    return [
+        RuleTimeline(
+            rule,
+            sorted((a for a in instances if a.alertname == rule.name), key=lambda a: (a.active_at, a.labels)),
+            [r for r in rows if r.alertname == rule.name],
+        )
+        for g in groups
+        for rule in g.alerting_rules
+    ]
+
+
+def scraped_samples(client: httpx.Client, url: str, selector: str, start: float, end: float) -> SampleSet:
+    """The raw samples of ``selector`` between ``start`` and ``end``, as Prometheus stored them
+    (its HTTP API leaves stale markers out)."""
+    found = SampleSet(start)
+    for series in _range_select(client, url, selector, start, end):
+        labels = tuple(sorted(series["metric"].items()))
+        for t, value in series["values"]:
+            found.add(labels, round(float(t) * 1000), float(value))
+    return found
+
+
+def _alert_samples(
+    client: httpx.Client, url: str, start: float, end: float, selector: str
+) -> dict[Labels, list[tuple[float, str]]]:
+    """Labels (without ``alertstate``) -> (Unix time, state) of every ``ALERTS`` sample."""
+    samples: dict[Labels, list[tuple[float, str]]] = {}
+    for series in _range_select(client, url, f"ALERTS{selector}", start, end):
+        metric = dict(series["metric"])
+        state = metric.pop("alertstate", "")
+        metric.pop("__name__", None)
+        labels = tuple(sorted(metric.items()))
+        samples.setdefault(labels, []).extend((float(t), state) for t, _ in series["values"])
+    return samples
+
+
+def _range_select(client: httpx.Client, url: str, selector: str, start: float, end: float) -> list[dict[str, Any]]:
+    """A range selector evaluated at ``end``: every raw sample since ``start``, at its own time."""
+    window = max(1, math.ceil(end - start) + 1)
+    try:
+        response = client.get(f"{url}/api/v1/query", params={"query": f"{selector}[{window}s]", "time": f"{end:.3f}"})
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise QueryError(f"reading {selector} from {url}: {exc}") from exc
+    if response.status_code != 200 or body.get("status") != "success":
+        raise QueryError(f"reading {selector} from {url}: {response.status_code} {body.get('error', '')}")
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
 
 
 def _instances(

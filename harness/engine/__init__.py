@@ -30,6 +30,7 @@ from harness.engine.processes import (
     owned_temp_dir,
     start_logged,
     stop,
+    sweep_orphaned_temp_dirs,
     wait_until_ready,
 )
 from harness.engine.prometheus import PrometheusServer, StartingPrometheus, prometheus_server, starting_prometheus
@@ -101,6 +102,7 @@ __all__ = [
     "start_logged",
     "starting_prometheus",
     "stop",
+    "sweep_orphaned_temp_dirs",
     "wait_until_ready",
     "write",
 ]

@@ -121,7 +121,7 @@ def drill_config(original: dict[str, Any], source: Path, speed: float, urls: Rec
     _globals(config, speed, urls)
     _route(config.get("route") or {}, source, speed, root=True)
     for name in ("time_intervals", "mute_time_intervals"):
-        if config.get(name):
+        if config.get(name) and speed != 1:  # a live drill (speed 1) keeps the wall clock's hours
             raise ConfigurationError(
                 f"{source}: {name} name wall-clock times, which a replay on a compressed clock cannot keep; "
                 "remove them from the scenario's Alertmanager config to replay it"

@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     args = parser.parse_args()
     token = "bench-token"
-    with live_service(token) as url:
+    with live_service(token) as service:
+        url = service.url
         scenario = Scenario.model_validate({"name": "live", "duration": args.seconds, "traffic": {"rate": args.rate}})
         transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
         result = asyncio.run(simulate(scenario.world(0), transport, admin_token=token, live=WallClock()))

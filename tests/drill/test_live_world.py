@@ -21,7 +21,8 @@ TOKEN = "drill-test-token"
 
 
 def test_a_live_world_keeps_to_the_wall_clock_and_switches_its_faults() -> None:
-    with live_service(TOKEN) as url:
+    with live_service(TOKEN) as service:
+        url = service.url
         scenario = Scenario.model_validate(
             {
                 "name": "live",

@@ -1,0 +1,89 @@
+"""What a drill watches while it runs: the alerts its Prometheus holds (``/api/v1/alerts``) and,
+when it has one to ask, what Alertmanager makes of them (``/api/v2/alerts``: active, or suppressed
+by an inhibition or a silence). Polled, and turned into changes for the journal: the verdict
+itself is read from ``ALERTS`` afterwards (``observe``), at the rule manager's own timestamps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from harness.errors import QueryError
+
+Key = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One alert (its labels) moving to ``state``: for Prometheus ``pending``, ``firing`` or
+    ``resolved`` (``inactive`` for one that went away while pending); for Alertmanager
+    ``active``, ``suppressed`` (``by`` says by what) or ``gone``."""
+
+    labels: Key
+    state: str
+    was: str | None
+    by: str = ""
+
+    @property
+    def alertname(self) -> str:
+        return dict(self.labels).get("alertname", "")
+
+
+def prometheus_states(body: Mapping[str, Any]) -> dict[Key, str]:
+    """Labels -> ``pending``/``firing`` from a ``/api/v1/alerts`` answer."""
+    return {
+        tuple(sorted(a.get("labels", {}).items())): str(a.get("state", ""))
+        for a in body.get("data", {}).get("alerts", [])
+    }
+
+
+def alertmanager_states(body: list[Any]) -> dict[Key, str]:
+    """Labels -> ``active``, ``suppressed: inhibited by …`` / ``silenced by …`` from ``/api/v2/alerts``."""
+    states = {}
+    for a in body:
+        status = a.get("status", {})
+        state = str(status.get("state", ""))
+        why = [f"inhibited by {','.join(status['inhibitedBy'])}"] if status.get("inhibitedBy") else []
+        why += [f"silenced by {','.join(status['silencedBy'])}"] if status.get("silencedBy") else []
+        states[tuple(sorted(a.get("labels", {}).items()))] = f"{state}: {'; '.join(why)}" if why else state
+    return states
+
+
+def changes(before: Mapping[Key, str], after: Mapping[Key, str], *, gone: str = "resolved") -> list[Change]:
+    """What moved between two polls, ordered by alert name. An alert that disappeared was
+    ``gone`` (Prometheus: ``resolved`` if it had fired, else ``inactive``)."""
+    out = []
+    for key, state in after.items():
+        if before.get(key) != state:
+            name, _, by = state.partition(": ")
+            out.append(Change(key, name, before.get(key), by))
+    for key, state in before.items():
+        if key not in after:
+            out.append(Change(key, gone if state != "pending" else "inactive", state))
+    return sorted(out, key=lambda c: (c.alertname, c.labels))
+
+
+async def poll_prometheus(client: httpx.AsyncClient, url: str) -> dict[Key, str]:
+    return prometheus_states(await _get(client, f"{url}/api/v1/alerts"))
+
+
+async def poll_alertmanager(client: httpx.AsyncClient, url: str) -> dict[Key, str]:
+    body = await _get(client, f"{url}/api/v2/alerts")
+    if not isinstance(body, list):
+        raise QueryError(f"{url}/api/v2/alerts: expected a list of alerts")
+    return alertmanager_states(body)
+
+
+async def _get(client: httpx.AsyncClient, url: str) -> Any:
+    try:
+        response = await client.get(url)
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise QueryError(f"{url}: {exc}") from exc
+    if response.status_code != 200:
+        raise QueryError(f"{url}: answered {response.status_code}")
+    return body
