@@ -11,6 +11,7 @@ each in collection order. Without xdist nothing is reordered.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -29,9 +30,22 @@ def _simulated_seconds(path: Path) -> float:
     return float(scenario.duration)
 
 
+DRILL = 1e9  # a live drill waits minutes on the wall clock: handed out before anything else
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per core, and one more for the live drills, which spend minutes
+    waiting on the wall clock (Prometheus scrapes and evaluates at its own pace) while the
+    other workers keep the cores busy."""
+    cores = os.cpu_count() or 1
+    return cores if "not drill" in (config.getoption("markexpr", "") or "") else cores + 1
+
+
 def _weight(item: pytest.Item) -> float:
     """Simulated seconds of the scenario the test's group (or its ``path`` parameter) runs; else 1 for
-    an end-to-end test, 0 for a unit test."""
+    an end-to-end test, 0 for a unit test; a live drill before all."""
+    if item.get_closest_marker("drill"):
+        return DRILL
     for mark in item.iter_markers("xdist_group"):
         name = mark.args[0] if mark.args else mark.kwargs.get("name")
         path = REPO / f"{name}.yaml"  # groups are scenario paths (the plugin's alertdrill_group)

@@ -31,7 +31,7 @@ QUICK = HERE / "quick"
 REPO = HERE.parents[1]
 TOKEN = "drill-test-token"
 
-pytestmark = [pytest.mark.prometheus, pytest.mark.xdist_group("drill")]
+pytestmark = [pytest.mark.prometheus, pytest.mark.drill]
 
 
 def drill(*args: str, token: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -206,6 +206,7 @@ def staging_stack(tmp_path: Path) -> Iterator[tuple[str, str, str, list[dict[str
                 yield service.url, prom.url, am.url, heard
     finally:
         hook.shutdown()
+        hook.server_close()
 
 
 def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
@@ -285,6 +286,7 @@ def test_sigkill_leaves_a_readable_journal_and_cleanup_mends_the_rest(tmp_path: 
             process.wait(timeout=10)
         finally:
             process.kill()
+            process.communicate()
         assert journal_open_faults(out / "journal.jsonl") == ["slow"]
         deadline = time.monotonic() + 10
         while any(answers(u) for u in urls) and time.monotonic() < deadline:
