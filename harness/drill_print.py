@@ -51,6 +51,13 @@ class DrillPrinter(Printer):
             self.out.write(line + "\n")
         self.out.flush()
 
+    def note(self, text: str) -> None:
+        if self.live and self.status_shown:
+            self.out.write("\r\x1b[K")
+            self.status_shown = False
+        self.out.write(text + "\n")
+        self.out.flush()
+
 
 def describe(record: dict[str, Any]) -> str:
     """One journal event, for a person."""

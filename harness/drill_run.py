@@ -42,7 +42,7 @@ from harness.drill import (
 )
 from harness.drill_safety import ChaosSwitch, rollback
 from harness.engine import EvaluationWindow, RuleGroup, checking_rules, parse_duration, read_rule_groups
-from harness.errors import ConfigurationError, FaultError, QueryError, ServiceLostError
+from harness.errors import ConfigurationError, FaultError, QueryError, RunFolderError, ServiceLostError
 from harness.notify import (
     DEFAULT_SPEED,
     DrillConfig,
@@ -144,6 +144,9 @@ class Printer:
     def status(self, t: float, duration: float, firing: list[str], heard: int) -> None:
         pass
 
+    def note(self, text: str) -> None:
+        """A step of the drill that is not an event of the stack (the simulated run of --compare)."""
+
 
 @dataclass
 class _Plan:
@@ -186,6 +189,10 @@ def plan_drill(scenario: Scenario, base_dir: Path, options: DrillOptions) -> _Pl
         raise ConfigurationError(
             f"scenario {scenario.name}: fault {crash[0]} crashes the service, which a drill can only do to "
             "a service it started (drop --service-url)"
+        )
+    if options.prometheus_url and not options.service_url:
+        raise ConfigurationError(
+            "--prometheus-url needs --service-url: your Prometheus scrapes your service, not one alertdrill starts"
         )
     am_path = None if options.alertmanager_url or options.prometheus_url else alertmanager_path(scenario, base_dir)
     outages = [f.name for f in scenario.faults if isinstance(f, ReceiverOutage)]
@@ -236,6 +243,7 @@ def run_drill(
         result = _result(plan, live, drill, sim, end, facts, out_dir, started)
         journal.event("verdict", drill.now(), passed=result.passed)
     if options.compare and facts.aborted is None:
+        printer.note("simulating the scenario for --compare ...")
         _compare(result, plan, facts)
     _write(result, out_dir)
     return result
@@ -290,7 +298,6 @@ def _start_stack(
     if plan.am_path is not None:
         if options.live_receivers:
             config = plan.am_config
-            facts.notes.append("--live-receivers: notifications went to the config's own receivers, not judged")
         else:
             outages = receiver_outages(scenario)
             receivers = stack.enter_context(Receivers(failing=_failing(outages, facts)))
@@ -300,6 +307,13 @@ def _start_stack(
         facts.stack["alertmanager"] = "alertdrill"
     elif am_url:
         facts.stack["alertmanager"] = am_url
+    if receivers is None and scenario.notifications is not None:
+        facts.notes.append(
+            "notifications: not judged (they went to receivers that are not alertdrill's); "
+            "the journal holds Alertmanager's view of the alerts instead"
+            if am_url
+            else "notifications: not judged (no Alertmanager to ask: give --alertmanager-url)"
+        )
     if options.service_url is None:
         token = secrets.token_urlsafe(16)
         symbols = world.traffic.all_symbols
@@ -690,12 +704,16 @@ def _job(config: dict[str, Any], source: Path | None, wanted: str | None, defaul
 
 
 def _fresh(out_dir: Path) -> None:
-    """An empty run folder: the journal is written into it from the first second."""
+    """An empty run folder: the journal is written into it from the first second. A folder that
+    holds something other than a run (no verdict.json, no journal) is not emptied: a mistyped
+    ``--out`` must not cost anybody their files."""
     import shutil
 
-    if out_dir.exists():
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not ((out_dir / "verdict.json").exists() or (out_dir / "journal.jsonl").exists()):
+            raise RunFolderError(f"{out_dir}: not empty and not a run folder; give --out a new or a run folder")
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
 
 def _write(result: RunResult, out_dir: Path) -> None:

@@ -1,7 +1,10 @@
 """Game-day drills (issue 14): a scenario live, in wall-clock time, against a real scrape loop,
-real rule evaluation and the real Alertmanager. This first part holds what a drill reads and
-writes: the live Prometheus config (``live_config``), the alert timeline as Prometheus itself
-recorded it (``observe``) and the drill's journal (``journal``). Use it through this module."""
+real rule evaluation and the real Alertmanager. This package holds the parts that touch the live
+stack and know nothing of the world or the run: the Prometheus config a drill runs
+(``live_config``) and its process (``prometheus``), the alert timeline and samples as that
+Prometheus recorded them (``observe``), the watcher's looks at Prometheus and Alertmanager
+(``watch``) and the journal (``journal``). The drill itself is ``harness.drill_run``. Use it
+through this module."""
 
 from harness.drill.journal import Journal, read_journal
 from harness.drill.live_config import live_prometheus_config
