@@ -237,3 +237,97 @@ def test_a_report_without_the_report_extra_stops_before_simulating(
     err = capsys.readouterr().err
     assert err.count("reports need no_such_module_for_reports: pip install 'alertdrill[report]'") == 2
     assert not (tmp_path / "run").exists()
+
+
+def _drill_journal(alert: str, fault: str, receiver: str) -> list[dict[str, object]]:
+    """What ``alertdrill drill`` would journal for one fault (60 s to 240 s) that fires ``alert`` and pages
+    ``receiver``: synthetic, as a report test checks what is drawn, not what fires."""
+    devops = {"job": "prediction-api", "severity": "critical", "team": "devops"}
+    events: list[tuple[float, str, dict[str, object]]] = [
+        (0.0, "drill_start", {"scenario": "short_spike", "seed": 0, "duration": 300.0}),
+        (0.0, "steady_state", {"ok": True, "when": "before the world starts", "unexpected": [], "pending": []}),
+        (
+            58.0,
+            "steady_state",
+            {"ok": True, "when": "before the first fault (at 60s)", "unexpected": [], "pending": []},
+        ),
+        (60.0, "fault_on", {"fault": fault, "kind": "latency_spike", "planned": 60.0}),
+        (75.0, "alert_pending", {"alert": alert, "labels": devops, "was": None}),
+        (195.0, "alert_firing", {"alert": alert, "labels": devops, "was": "pending"}),
+        (195.0, "alertmanager_active", {"alert": alert, "was": None}),
+        (205.0, "notification", {"receiver": receiver, "kind": "pagerduty", "status": "firing", "alerts": [alert]}),
+        (240.0, "fault_off", {"fault": fault, "kind": "latency_spike", "planned": 240.0}),
+        (270.0, "alert_resolved", {"alert": alert, "labels": devops, "was": "firing"}),
+        (275.0, "notification", {"receiver": receiver, "kind": "pagerduty", "status": "resolved", "alerts": [alert]}),
+        (300.0, "rollback", {"ok": True, "switched_off": [], "notes": ["no chaos hook was on"]}),
+        (300.1, "verdict", {"passed": True}),
+    ]
+    delivered = {"delivered": True, "incident": None}
+    return [
+        {"wall": 1.8e9 + t, "t": t, "event": event, **fields, **(delivered if event == "notification" else {})}
+        for t, event, fields in events
+    ]
+
+
+_DRILL_CELLS = ("def fault_windows", "def first_after", "def lag_text", 'drill.get("compare")')
+
+
+@pytest.mark.prometheus
+def test_the_run_report_of_a_drill_times_detect_page_and_resolve_and_a_simulated_run_shows_no_drill(
+    tmp_path: Path,
+) -> None:
+    from harness.notebooks import run_report
+    from harness.run import run_scenario
+    from harness.scenario import load_scenario
+
+    path = tmp_path / "short_spike.yaml"
+    path.write_text(_SPIKE.format(root=NOTEBOOKS.parent))
+    scenario, base = load_scenario(path)
+    folder = tmp_path / "run"
+    run_scenario(scenario, base, out_dir=folder)
+    text = run_report(folder).read_text()  # a simulated run: no journal, no drill section
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    assert [_cell_outputs(text, marker) for marker in _DRILL_CELLS] == [[]] * len(_DRILL_CELLS)
+
+    journal = _drill_journal("HighLatency", "slow", "pagerduty-devops")
+    (folder / "journal.jsonl").write_text("".join(json.dumps(e) + "\n" for e in journal))
+    verdict = json.loads((folder / "verdict.json").read_text())
+    verdict["drill"] = {
+        "wall_start": 1.8e9,
+        "stack": {"service": "alertdrill", "prometheus": "alertdrill", "alertmanager": "alertdrill"},
+        "scrape_interval": 15.0,
+        "evaluation_phases": {},
+        "steady_state": ["before the world starts: steady", "before the first fault (at 60s): steady"],
+        "aborted": None,
+        "world_lag": {"median": 0.0015, "p99": 0.03, "max": 0.8, "limit": 2.0, "events": 3000},
+        "rollback": ["no chaos hook was on"],
+        "compare": [
+            {
+                "expectation": "HighLatency fires [1m, 3m] after slow starts",
+                "what": "fired",
+                "simulated": 120.0,
+                "live": 135.0,
+                "difference": 15.0,
+                "bound": 40.0,
+                "within": True,
+            }
+        ],
+        "notes": [],
+    }
+    (folder / "verdict.json").write_text(json.dumps(verdict))
+    text = run_report(folder).read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    stderr = json.dumps([o["text"] for o in _outputs(text) if o.get("name") == "stderr"])
+    assert "Warning" not in stderr, stderr
+    assert _pngs(_cell_outputs(text, _DRILL_CELLS[0])) == 1  # the timeline
+    mttr, safety, compare = (json.dumps(_cell_outputs(text, marker)) for marker in _DRILL_CELLS[1:])
+    for column in ("time to detect (s)", "time to page (s)", "time to resolve (s)", "first paged"):
+        assert column in mttr, column
+    # HighLatency fired 135 s after slow went on, paged 145 s after, resolved 30 s after it went off;
+    # HighErrorRate's expectation names no fault: no row
+    assert "medians over 1 alert/fault pairs: time to detect 135.0 s, to page 145.0 s, to resolve 30.0 s" in mttr
+    assert "HighErrorRate" not in mttr and "pagerduty-devops" in mttr
+    assert "world lag: median 1.5 ms" in safety and "max 0.80 s" in safety
+    assert "steady state at 58 s, before the first fault (at 60s): steady" in safety
+    assert "rollback at 300 s (ok): no chaos hook was on" in safety
+    assert "simulated (s)" in compare and "HighLatency fires [1m, 3m] after slow starts" in compare

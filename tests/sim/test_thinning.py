@@ -30,13 +30,14 @@ from sim.transport import AsgiTransport
 
 def _plain_clients(  # the loop before the skipping: one timeout per candidate
     env: simpy.Environment, gateway: Any, traffic: TrafficSpec, server: Any, state: Any, market: Any,
-    desk: Any, rng: random.Random, result: SimResult,
+    desk: Any, rng: random.Random, result: SimResult, calendar_unix: float | None = None,
 ) -> Generator[simpy.Event, Any, None]:  # fmt: skip
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
+    origin = gateway.start_unix if calendar_unix is None else calendar_unix
     shares = list(accumulate(p.share for p in traffic.populations))
     while True:
         yield env.timeout(rng.expovariate(traffic.rate * peak * state.multiplier))
-        if rng.random() * peak > profile(gateway.now_unix()):
+        if rng.random() * peak > profile(origin + env.now):
             continue
         population = traffic.populations[bisect(shares, rng.random() * shares[-1])]
         symbol = rng.choice(population.symbols)
