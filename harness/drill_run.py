@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from harness.drill import (
     Journal,
@@ -41,7 +40,7 @@ from harness.drill import (
     timelines_from_prometheus,
 )
 from harness.drill_safety import ChaosSwitch, rollback
-from harness.engine import EvaluationWindow, RuleGroup, checking_rules, parse_duration, read_rule_groups
+from harness.engine import EvaluationWindow, RuleGroup, checking_rules, parse_duration, read_mapping, read_rule_groups
 from harness.errors import ConfigurationError, FaultError, QueryError, RunFolderError, ServiceLostError
 from harness.notify import (
     DEFAULT_SPEED,
@@ -661,18 +660,7 @@ def _wait_first_scrape(url: str, job: str, interval: float, journal: Journal) ->
 
 
 def _read_prometheus_config(path: Path) -> dict[str, Any]:
-    from harness.engine import read_text
-
-    text = read_text(path, "Prometheus config", ConfigurationError)
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigurationError(f"{path}{line}: not YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(config, dict):
-        raise ConfigurationError(f"{path}: a Prometheus config is a mapping")
-    return config
+    return read_mapping(path, "Prometheus config", ConfigurationError, limit=10 * 1024 * 1024)
 
 
 def _global(config: dict[str, Any], key: str, default: float, source: Path | None) -> float:

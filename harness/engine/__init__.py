@@ -48,7 +48,7 @@ from harness.engine.rules import (
     rule_document,
 )
 from harness.engine.samples import SampleSet, Scrape, ScrapeReader, StaleMarking, parse_exposition, samples_from_scrapes
-from harness.engine.yaml_lines import compose, line_of, read_text
+from harness.engine.yaml_lines import compose, line_of, read_mapping, read_text
 
 __all__ = [
     "STALE_NAN",
@@ -94,6 +94,7 @@ __all__ = [
     "prometheus_server",
     "query_range",
     "raw_rules",
+    "read_mapping",
     "read_rule_groups",
     "read_text",
     "rule_document",

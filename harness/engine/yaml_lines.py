@@ -5,12 +5,28 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from harness.errors import ConfigurationError
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def read_mapping(path: Path, what: str, error: type[ConfigurationError], *, limit: int | None = None) -> dict[str, Any]:
+    """A YAML file that must be a mapping (a Prometheus or Alertmanager config); YAML it cannot
+    read is an ``error`` naming the file, the line and ``what`` it is."""
+    text = read_text(path, what, error, limit=limit)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise error(f"{where}: {what} is not YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: {what} is not a mapping")
+    return data
 
 
 def read_text(

@@ -28,9 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
-from harness.engine import format_duration, parse_duration, read_text
+from harness.engine import format_duration, parse_duration, read_mapping
 from harness.errors import ConfigurationError
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
@@ -100,14 +98,8 @@ class DrillConfig:
 
 def read_alertmanager_config(path: Path) -> dict[str, Any]:
     """An Alertmanager config file as a mapping; a file that is not one names the file and line."""
-    text = read_text(path, "Alertmanager config", ConfigurationError, limit=MAX_CONFIG_BYTES)
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigurationError(f"{where}: Alertmanager config is not YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(config, dict) or not isinstance(config.get("route"), dict):
+    config = read_mapping(path, "Alertmanager config", ConfigurationError, limit=MAX_CONFIG_BYTES)
+    if not isinstance(config.get("route"), dict):
         raise ConfigurationError(f"{path}: an Alertmanager config is a mapping with a route")
     return config
 

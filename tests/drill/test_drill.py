@@ -229,20 +229,26 @@ def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
     assert "alertmanager_active" in kinds and "alertmanager_gone" in kinds
 
 
-def test_sigint_mid_fault_switches_the_fault_off_at_the_service(tmp_path: Path) -> None:
-    """Ctrl-C while a latency fault is on, against a service alertdrill did not start: the
-    service's own admin state shows no fault afterwards, the journal says why, and the drill's
-    Prometheus and Alertmanager are gone with their folders."""
-    path = scenario(
+def slow_for_minutes(tmp_path: Path) -> Path:
+    """A drill whose latency fault is on from its third second for five minutes: one to kill."""
+    return scenario(
         tmp_path,
         faults=[{"name": "slow", "kind": "latency_spike", "start": "3s", "duration": "5m", "delay": "30ms"}],
         expectations=[],
         notifications=None,
         duration="6m",
     )
+
+
+def test_sigint_mid_fault_switches_the_fault_off_at_the_service(tmp_path: Path) -> None:
+    """Ctrl-C while a latency fault is on, against a service alertdrill did not start: the
+    service's own admin state shows no fault afterwards, the journal says why, and the drill's
+    Prometheus and Alertmanager are gone with their folders."""
     out = tmp_path / "run"
     with live_service(TOKEN, model=REPO / "config" / "model.json") as service:
-        process = start_drill(str(path), "--out", str(out), "--service-url", service.url, token=TOKEN)
+        process = start_drill(
+            str(slow_for_minutes(tmp_path)), "--out", str(out), "--service-url", service.url, token=TOKEN
+        )
         try:
             wait_for(out / "journal.jsonl", "fault_on")
             chaos = httpx.get(f"{service.url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json()
@@ -269,16 +275,11 @@ def test_sigkill_leaves_a_readable_journal_and_cleanup_mends_the_rest(tmp_path: 
     """SIGKILL mid-fault: the journal reads up to the kill and names the fault left on; the
     processes alertdrill started die with it (bound to its life); ``--cleanup`` removes its temp
     folders and switches the fault off at a service given by URL."""
-    path = scenario(
-        tmp_path,
-        faults=[{"name": "slow", "kind": "latency_spike", "start": "3s", "duration": "5m", "delay": "30ms"}],
-        expectations=[],
-        notifications=None,
-        duration="6m",
-    )
     out = tmp_path / "run"
     with live_service(TOKEN, model=REPO / "config" / "model.json") as service:
-        process = start_drill(str(path), "--out", str(out), "--service-url", service.url, token=TOKEN)
+        process = start_drill(
+            str(slow_for_minutes(tmp_path)), "--out", str(out), "--service-url", service.url, token=TOKEN
+        )
         try:
             wait_for(out / "journal.jsonl", "fault_on")
             urls = [u for u in stack_urls(out) if u != service.url]
