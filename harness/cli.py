@@ -51,7 +51,8 @@ def _cmd_drill(args: argparse.Namespace) -> int:
     if args.cleanup:
         from harness.drill_safety import cleanup
 
-        for line in cleanup(args.service_url, _admin_token(args)):
+        journal = Path(args.out) / "journal.jsonl" if args.out else None
+        for line in cleanup(args.service_url, _admin_token(args), journal):
             print(line)
         return EXIT_PASSED
     if args.scenario is None:
@@ -557,7 +558,8 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument(
         "--cleanup",
         action="store_true",
-        help="after a drill was killed: remove its temp folders, and switch off every chaos fault at --service-url",
+        help="after a drill was killed: remove its temp folders, and switch off at --service-url the faults "
+        "its journal (in --out) left on (without --out, every chaos fault there)",
     )
     dr.set_defaults(func=_cmd_drill)
 

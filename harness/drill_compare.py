@@ -124,7 +124,7 @@ def table(rows: list[Row]) -> str:
             return "-" if x is None else f"{x:.1f}s"
 
         diff = "-" if r.difference is None else f"{r.difference:+.1f}s"
-        bound = "-" if r.bound is None else f"±{r.bound:.0f}s"
+        bound = "-" if r.bound is None else f"±{r.bound:.1f}s"
         lines.append(
             f"  {mark:6}{r.expectation[:58]:58} {r.what:8} {t(r.simulated):>9} {t(r.live):>8} {diff:>7} {bound:>7}"
         )

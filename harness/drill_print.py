@@ -97,6 +97,10 @@ def describe(record: dict[str, Any]) -> str:
         return "stack up: " + ", ".join(parts)
     if kind == "first_scrape":
         return f"Prometheus scraped job {record['job']} ({record['targets']} target(s) up)"
+    if kind == "verdict":
+        return "verdict: " + ("PASSED" if record.get("passed") else "FAILED")
+    if kind in ("interrupted", "failed"):
+        return f"{kind}: {record.get('why', '')}"
     if kind == "watch_error":
         return f"cannot read {record['source']}: {record['error']}"
     rest = {k: v for k, v in record.items() if k not in ("wall", "t", "event")}

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import secrets
 import statistics
 import time
@@ -70,6 +72,7 @@ from harness.targets import live_service, remote
 from harness.verdict import ExpectationResult, Verdict, judge
 from sim import simulate
 from sim.faults import FaultInjectionError
+from sim.records import SimResult
 from sim.specs import FaultKind, FaultSpec
 from sim.transport import HttpTransport, ServiceGone
 
@@ -113,6 +116,7 @@ class DrillFacts:
     phases: dict[str, float] = field(default_factory=dict)  # group -> its evaluations' offset from second 0
     steady_state: list[str] = field(default_factory=list)  # what was checked, and how it went
     aborted: str | None = None
+    ran: float = 0.0  # seconds the world ran (its duration, unless aborted or interrupted)
     lag: dict[str, float] = field(default_factory=dict)
     rollback: list[str] = field(default_factory=list)
     compare: list[dict[str, Any]] | None = None
@@ -126,6 +130,7 @@ class DrillFacts:
             "evaluation_phases": self.phases,
             "steady_state": self.steady_state,
             "aborted": self.aborted,
+            "ran_seconds": round(self.ran, 3),
             "world_lag": self.lag,
             "rollback": self.rollback,
             "compare": self.compare,
@@ -226,20 +231,27 @@ def run_drill(
     _fresh(out_dir)
     facts = DrillFacts(scrape_interval=plan.scrape_interval)
     started = time.perf_counter()
+    pacer = _Pacer()
     with Journal(out_dir / "journal.jsonl", printer.event) as journal, contextlib.ExitStack() as stack:
         journal.event("drill_start", 0.0, scenario=scenario.name, seed=plan.seed, duration=scenario.duration)
-        live = _start_stack(stack, plan, options, out_dir, facts, journal)
-        drill = _Drill(plan, options, live, journal, printer, facts)
         try:
-            drill.steady("before the world starts", 0.0)
-            sim = asyncio.run(drill.run())
+            live = _start_stack(stack, plan, options, out_dir, facts, journal, pacer)
         except BaseException as exc:
-            journal.event("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", drill.now(), why=repr(exc))
+            journal.event("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", 0.0, why=str(exc))
+            raise
+        drill = _Drill(plan, options, live, journal, printer, facts, pacer)
+        try:
+            asyncio.run(drill.steady("before the world starts", 0.0))
+            asyncio.run(drill.run())
+        except BaseException as exc:
+            journal.event("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", drill.now(), why=str(exc))
             raise
         finally:
-            facts.rollback = rollback(live.chaos, drill.active, journal, drill.now())
+            facts.wall_start = pacer.origin
+            facts.ran = max(0.0, drill.now()) if pacer.origin is not None else 0.0
+            facts.rollback = rollback(live.chaos, drill.chaos_faults, drill.active, journal, drill.now())
         end = (facts.wall_start or time.time()) + scenario.duration
-        result = _result(plan, live, drill, sim, end, facts, out_dir, started)
+        result = _result(plan, live, drill, drill.sim, end, facts, out_dir, started)
         journal.event("verdict", drill.now(), passed=result.passed)
     if options.compare and facts.aborted is None:
         printer.note("simulating the scenario for --compare ...")
@@ -289,7 +301,13 @@ class _Live:
 
 
 def _start_stack(
-    stack: contextlib.ExitStack, plan: _Plan, options: DrillOptions, out_dir: Path, facts: DrillFacts, journal: Journal
+    stack: contextlib.ExitStack,
+    plan: _Plan,
+    options: DrillOptions,
+    out_dir: Path,
+    facts: DrillFacts,
+    journal: Journal,
+    pacer: _Pacer,
 ) -> _Live:
     scenario, world = plan.scenario, plan.scenario.world(plan.seed)
     am_url = options.alertmanager_url
@@ -299,7 +317,7 @@ def _start_stack(
             config = plan.am_config
         else:
             outages = receiver_outages(scenario)
-            receivers = stack.enter_context(Receivers(failing=_failing(outages, facts)))
+            receivers = stack.enter_context(Receivers(failing=_failing(outages, pacer)))
             drill_am = drill_config(plan.am_config, plan.am_path, 1.0, receivers)
             config = drill_am.config
         am_url = stack.enter_context(alertmanager_server(config, keep_log_in=out_dir)).url
@@ -326,7 +344,8 @@ def _start_stack(
                 symbols=symbols,
             )
         )
-        service_url, kill, restart = service.url, service.kill, service.start
+        service_url, kill = service.url, service.kill
+        restart: Callable[[], Any] | None = functools.partial(service.start, wait=False)
         facts.stack["service"] = "alertdrill"
     else:
         target = stack.enter_context(remote(options.service_url, options.admin_token))
@@ -375,7 +394,14 @@ class _Drill:
     """The world and its watcher, side by side on one event loop."""
 
     def __init__(
-        self, plan: _Plan, options: DrillOptions, live: _Live, journal: Journal, printer: Printer, facts: DrillFacts
+        self,
+        plan: _Plan,
+        options: DrillOptions,
+        live: _Live,
+        journal: Journal,
+        printer: Printer,
+        facts: DrillFacts,
+        pacer: _Pacer,
     ) -> None:
         self.plan, self.options, self.live, self.journal, self.printer, self.facts = (
             plan,
@@ -385,7 +411,10 @@ class _Drill:
             printer,
             facts,
         )
-        self.pacer = _Pacer()
+        self.pacer = pacer
+        self.sim = SimResult(duration=plan.scenario.duration)  # filled as the world runs, kept on an abort
+        # Chaos hooks are named after the scenario's faults: the rollback switches off these, no one else's.
+        self.chaos_faults = sorted(f.name for f in plan.scenario.faults if FaultKind(f.kind) in CHAOS_KINDS)
         self.active: dict[str, FaultSpec] = {}
         self.firing: dict[Key, str] = {}
         self.am_states: dict[Key, str] = {}
@@ -403,22 +432,22 @@ class _Drill:
         origin = self.pacer.origin
         return time.time() - origin if origin is not None else self.started_wall - time.time()
 
-    def steady(self, when: str, t: float) -> None:
-        """Nothing firing or pending that the scenario does not expect, and the service ready."""
-        with httpx.Client(timeout=5.0) as client:
+    async def steady(self, when: str, t: float) -> None:
+        """Nothing firing that the scenario does not expect, and the service ready."""
+        async with httpx.AsyncClient(timeout=5.0) as client:
             try:
-                alerts = client.get(f"{self.live.prometheus_url}/api/v1/alerts").json()["data"]["alerts"]
-                ready = client.get(f"{self.live.service_url}/ready").status_code
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                alerts = await poll_prometheus(client, self.live.prometheus_url, self.options.alerts_match)
+                ready = (await client.get(f"{self.live.service_url}/ready")).status_code
+            except (httpx.HTTPError, QueryError) as exc:
                 raise SteadyStateError(f"steady state {when}: cannot ask the stack: {exc}") from exc
         self._judge_steady(when, t, alerts, ready)
 
-    def _judge_steady(self, when: str, t: float, alerts: list[dict[str, Any]], ready: int) -> None:
+    def _judge_steady(self, when: str, t: float, alerts: dict[Key, str], ready: int) -> None:
         """Firing alerts count; pending ones are only noted (a ``for: 1h`` alert pending in a
         five-minute drill will not page, and if it fires later the verdict says so)."""
-        firing = {str(a["labels"].get("alertname")) for a in alerts if a.get("state") == "firing"}
+        firing = {dict(k).get("alertname", "") for k, state in alerts.items() if state == "firing"}
         unexpected = sorted(f"{name} (firing)" for name in firing - self.allowed)
-        pending = sorted({str(a["labels"].get("alertname")) for a in alerts if a.get("state") == "pending"})
+        pending = sorted({dict(k).get("alertname", "") for k, state in alerts.items() if state == "pending"})
         ok = ready == 200 and not unexpected
         said = f"{when}: " + ("steady" if ok else f"service /ready {ready}; " * (ready != 200) + ", ".join(unexpected))
         self.facts.steady_state.append(said)
@@ -426,7 +455,7 @@ class _Drill:
         if not ok:
             raise SteadyStateError(f"steady state not met {said.removeprefix(when + ': ')} ({when})")
 
-    async def run(self) -> Any:
+    async def run(self) -> None:
         spec = self.plan.scenario.world(self.plan.seed)
         transport = HttpTransport(httpx.AsyncHTTPTransport(retries=2), self.live.service_url)
         self.world = asyncio.ensure_future(
@@ -438,15 +467,15 @@ class _Drill:
                 live=self.pacer,
                 kill=self.live.kill,
                 on_switch=self._switched,
+                result=self.sim,
             )
         )
         watcher = asyncio.ensure_future(self._watch())
         try:
-            return await self.world
+            await self.world
         except asyncio.CancelledError:
             if self.facts.aborted is None:
                 raise
-            return None
         except FaultInjectionError as exc:
             raise FaultError(f"{self.plan.scenario.name}: {exc}") from exc
         except ServiceGone as exc:
@@ -455,8 +484,6 @@ class _Drill:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
-            if self.pacer.origin is not None:
-                self.facts.wall_start = self.pacer.origin
             await self._look()  # the last state before the rollback
 
     def _switched(self, fault: FaultSpec, on: bool, t: float) -> None:
@@ -487,7 +514,7 @@ class _Drill:
             if not self.steady_checked and self.first_fault is not None and t >= self.first_fault - STEADY_LEAD:
                 self.steady_checked = True
                 try:
-                    await asyncio.to_thread(self.steady, f"before the first fault (at {self.first_fault:g}s)", t)
+                    await self.steady(f"before the first fault (at {self.first_fault:g}s)", t)
                 except SteadyStateError as exc:
                     self.abort(str(exc))
             self.printer.status(t, duration, firing, self.heard)
@@ -498,7 +525,7 @@ class _Drill:
         t = self.now()
         async with httpx.AsyncClient(timeout=5.0) as client:
             try:
-                states = await poll_prometheus(client, self.live.prometheus_url)
+                states = await poll_prometheus(client, self.live.prometheus_url, self.options.alerts_match)
             except QueryError as exc:
                 self.journal.event("watch_error", t, source="prometheus", error=str(exc))
             else:
@@ -545,23 +572,31 @@ class SteadyStateError(ConfigurationError):
     exit_code = 1
 
 
-def _failing(outages: tuple[Outage, ...], facts: DrillFacts) -> Callable[[str, str], int | None]:
+def _failing(outages: tuple[Outage, ...], pacer: _Pacer) -> Callable[[str, str], int | None]:
+    """A receiver outage of the scenario, on the drill's clock (none before the world starts)."""
+
     def failing(receiver: str, kind: str) -> int | None:
-        if facts.wall_start is None:
+        if pacer.origin is None:
             return None
-        now = time.time() - facts.wall_start
+        now = time.time() - pacer.origin
         return next((o.status for o in outages if o.covers(receiver, now)), None)
 
     return failing
 
 
 def _result(
-    plan: _Plan, live: _Live, drill: _Drill, sim: Any, end: float, facts: DrillFacts, out_dir: Path, started: float
+    plan: _Plan,
+    live: _Live,
+    drill: _Drill,
+    sim: SimResult,
+    end: float,
+    facts: DrillFacts,
+    out_dir: Path,
+    started: float,
 ) -> RunResult:
-    from sim.records import SimResult
-
     scenario = plan.scenario
-    sim = sim if sim is not None else SimResult(duration=scenario.duration)
+    if facts.aborted is not None:  # a fault the abort switched off ended then, not as planned
+        sim.faults[:] = [dataclasses.replace(f, end=min(f.end, facts.ran)) for f in sim.faults]
     origin = facts.wall_start if facts.wall_start is not None else time.time()
     end = min(end, time.time())
     lag = sorted(sim.lag)
@@ -649,7 +684,7 @@ def _wait_first_scrape(url: str, job: str, interval: float, journal: Journal) ->
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
                 body = client.get(f"{url}/api/v1/query", params={"query": f'up{{job="{job}"}}'}).json()
                 values = [float(r["value"][1]) for r in body["data"]["result"]]
-                if values and all(v == 1 for v in values):
+                if any(v == 1 for v in values):  # the drilled target up (a team's job may have others)
                     journal.event("first_scrape", 0.0, job=job, targets=len(values))
                     return
             time.sleep(0.25)

@@ -85,7 +85,11 @@ def summary(result: RunResult) -> str:
         late = (
             f"; the world ran late by {lag['median'] * 1000:.1f} ms (median), {lag['max']:.3f}s at worst" if lag else ""
         )
-        lines.append(f"  live drill: {result.scenario.duration / 60:.2f} min of wall time{late}")
+        ran = result.drill.get("ran_seconds")
+        ran = ran if isinstance(ran, float | int) else result.scenario.duration
+        lines.append(
+            f"  live drill: {float(ran) / 60:.2f} of {result.scenario.duration / 60:.2f} min of wall time{late}"
+        )
     else:
         lines.append(
             f"  {result.scenario.duration / 60:g} simulated min in {t.get('total', 0):.1f}s wall "

@@ -15,6 +15,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import httpx
 from harness.engine import bound, free_port, stop, wait_until_ready
 from harness.errors import ConfigurationError, EngineError
 from service import Settings, SimulatedClock, create_app
-from sim.transport import AsgiTransport, HttpTransport, Transport
+from sim.transport import AsgiTransport, Headers, HttpTransport, Reply, ServiceGone, Transport
 
 READY_TIMEOUT = 30.0
 
@@ -198,6 +199,28 @@ def spawned(
                 stop(process)
 
 
+class _Restarting:
+    """A restarted service's transport while its process boots: a refused connection is a failed
+    request, as a client of a restarting service sees one, until it first answers or
+    ``READY_TIMEOUT`` passes; after that a refusal means the service is gone, as usual."""
+
+    def __init__(self, inner: Transport, deadline: float) -> None:
+        self.inner, self.deadline, self.answered = inner, deadline, False
+
+    async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        try:
+            reply = await self.inner.exchange(method, path, headers, body)
+        except ServiceGone as exc:
+            if self.answered or time.monotonic() > self.deadline:
+                raise
+            return Reply(None, error=f"ConnectError: {exc} (restarting)")
+        self.answered = True
+        return reply
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class LiveService:
     """``alertdrill serve`` as a drill deploys it: its own wall clock, a fixed port for the drill
     (Prometheus scrapes that address), the admin token in its environment. A crash fault kills the
@@ -208,7 +231,10 @@ class LiveService:
         self.command, self.url, self.token, self._stderr = command, url, token, stderr
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Transport:
+    def start(self, wait: bool = True) -> Transport:
+        """A fresh process on the drill's port. ``wait`` False (a restart mid-drill): return at
+        once, as a restarting process is not there yet either; the world's requests meanwhile
+        fail to connect, and the world does not stall for the seconds an import takes."""
         self.stop()
         self.process = subprocess.Popen(
             bound(self.command),
@@ -218,8 +244,10 @@ class LiveService:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C is alertdrill's to handle: the rollback still needs it
         )
-        wait_ready(self.url, self.process, self.last_words)
-        return _loopback_transport(self.url)
+        if wait:
+            wait_ready(self.url, self.process, self.last_words)
+            return _loopback_transport(self.url)
+        return _Restarting(_loopback_transport(self.url), time.monotonic() + READY_TIMEOUT)
 
     def kill(self) -> None:
         """As a crash: SIGKILL, no graceful shutdown."""

@@ -36,6 +36,7 @@ async def simulate(
     live: Pacing | None = None,
     kill: Callable[[], None] | None = None,
     on_switch: Callable[[FaultSpec, bool, float], None] | None = None,
+    result: SimResult | None = None,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
@@ -45,10 +46,11 @@ async def simulate(
     ``result.lag`` says how late the world ran. Its requests and rows are stamped with the wall
     clock from ``result.wall_start`` on, while its traffic follows the scenario's time of day.
     ``kill`` (live) ends the real service process at a crash; ``on_switch(fault, on, t)`` hears
-    each fault switched on or off, as it happens.
+    each fault switched on or off, as it happens. ``result`` (default a new one) is filled as the
+    world runs, so a caller that cancels it (a drill's abort) keeps what happened until then.
     """
     env = simpy.Environment()
-    result = SimResult(duration=spec.duration)
+    result = SimResult(duration=spec.duration) if result is None else result
     if live is not None:
         result.wall_start = live.now()
     clock_unix = spec.start_unix if result.wall_start is None else result.wall_start

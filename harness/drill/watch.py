@@ -1,4 +1,4 @@
-"""What a drill watches while it runs: the alerts its Prometheus holds (``/api/v1/alerts``) and,
+"""What a drill watches while it runs: the alerts its Prometheus holds (its ``ALERTS`` series) and,
 when it has one to ask, what Alertmanager makes of them (``/api/v2/alerts``: active, or suppressed
 by an inhibition or a silence). Polled, and turned into changes for the journal: the verdict
 itself is read from ``ALERTS`` afterwards (``observe``), at the rule manager's own timestamps.
@@ -67,8 +67,20 @@ def changes(before: Mapping[Key, str], after: Mapping[Key, str], *, gone: str = 
     return sorted(out, key=lambda c: (c.alertname, c.labels))
 
 
-async def poll_prometheus(client: httpx.AsyncClient, url: str) -> dict[Key, str]:
-    return prometheus_states(await _get(client, f"{url}/api/v1/alerts"))
+async def poll_prometheus(client: httpx.AsyncClient, url: str, selector: str = "") -> dict[Key, str]:
+    """The alerts Prometheus holds now, as its ``ALERTS`` series (narrowed by ``selector`` on a
+    shared Prometheus): labels -> ``pending``/``firing``."""
+    body = await _get(client, f"{url}/api/v1/query", {"query": f"ALERTS{selector}"})
+    return alerts_series_states(body)
+
+
+def alerts_series_states(body: Mapping[str, Any]) -> dict[Key, str]:
+    """Labels (without ``alertstate``) -> state, from an instant query of ``ALERTS``."""
+    states = {}
+    for series in body.get("data", {}).get("result", []):
+        labels = {k: v for k, v in series.get("metric", {}).items() if k not in ("__name__", "alertstate")}
+        states[tuple(sorted(labels.items()))] = str(series.get("metric", {}).get("alertstate", ""))
+    return states
 
 
 async def poll_alertmanager(client: httpx.AsyncClient, url: str) -> dict[Key, str]:
@@ -78,9 +90,9 @@ async def poll_alertmanager(client: httpx.AsyncClient, url: str) -> dict[Key, st
     return alertmanager_states(body)
 
 
-async def _get(client: httpx.AsyncClient, url: str) -> Any:
+async def _get(client: httpx.AsyncClient, url: str, params: Mapping[str, str] | None = None) -> Any:
     try:
-        response = await client.get(url)
+        response = await client.get(url, params=params)
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise QueryError(f"{url}: {exc}") from exc

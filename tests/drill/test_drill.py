@@ -167,6 +167,10 @@ def test_abort_on_switches_every_fault_off_at_once(tmp_path: Path) -> None:
     verdict = json.loads((out / "verdict.json").read_text())
     assert "--abort-on: QuickErrors firing" in verdict["drill"]["aborted"]
     assert not verdict["passed"]
+    # what happened before the abort is kept: the fault, ended when the abort switched it off
+    (fault,) = verdict["faults"]
+    assert fault["start"] == 8.0 and fault["end"] < 38.0
+    assert verdict["drill"]["ran_seconds"] < 50
 
 
 @contextmanager
@@ -218,7 +222,7 @@ def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
         done = drill(
             str(path), "--out", str(out),
             "--service-url", service, "--prometheus-url", prometheus, "--alertmanager-url", alertmanager,
-            token=TOKEN,
+            "--alerts-match", '{job="prediction-api"}', token=TOKEN,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         assert all(answers(url) for url in (service, prometheus, alertmanager))  # theirs: left running
@@ -249,9 +253,11 @@ def test_sigint_mid_fault_switches_the_fault_off_at_the_service(tmp_path: Path) 
         process = start_drill(
             str(slow_for_minutes(tmp_path)), "--out", str(out), "--service-url", service.url, token=TOKEN
         )
+        admin = {"Authorization": f"Bearer {TOKEN}"}
         try:
             wait_for(out / "journal.jsonl", "fault_on")
-            chaos = httpx.get(f"{service.url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+            httpx.put(f"{service.url}/admin/chaos/someone-else", json={"delay_seconds": 0.001}, headers=admin)
+            chaos = httpx.get(f"{service.url}/admin/chaos", headers=admin).json()
             assert "slow" in chaos  # on, as planned
             urls = stack_urls(out)
             process.send_signal(signal.SIGINT)
@@ -259,13 +265,13 @@ def test_sigint_mid_fault_switches_the_fault_off_at_the_service(tmp_path: Path) 
         finally:
             process.kill()
         assert process.returncode == 128 + signal.SIGINT, stderr
-        chaos = httpx.get(f"{service.url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json()
-        assert chaos == {}
+        chaos = httpx.get(f"{service.url}/admin/chaos", headers=admin).json()
+        assert list(chaos) == ["someone-else"]  # the drill's fault is off; another's experiment is left alone
         assert answers(service.url)  # the team's service is left running
     journal = events(out)
     kinds = [e["event"] for e in journal]
     assert kinds[-2:] == ["interrupted", "rollback"]
-    assert journal[-1]["switched_off"] == ["slow"]
+    assert journal[-1]["switched_off"] == ["slow"] and journal[-1]["left_alone"] == ["someone-else"]
     assert journal_open_faults(out / "journal.jsonl") == []
     assert not any(answers(u) for u in urls if u != service.url)
     assert leftovers(process.pid) == []
@@ -294,7 +300,7 @@ def test_sigkill_leaves_a_readable_journal_and_cleanup_mends_the_rest(tmp_path: 
             time.sleep(0.2)
         assert not any(answers(u) for u in urls)  # its Prometheus and Alertmanager died with it
         assert leftovers(process.pid) != []  # no chance to remove them
-        cleaned = drill("--cleanup", "--service-url", service.url, token=TOKEN)
+        cleaned = drill("--cleanup", "--service-url", service.url, "--out", str(out), token=TOKEN)
         assert cleaned.returncode == 0, cleaned.stderr
         assert "switched off at" in cleaned.stdout and "slow" in cleaned.stdout
         assert httpx.get(f"{service.url}/admin/chaos", headers={"Authorization": f"Bearer {TOKEN}"}).json() == {}
