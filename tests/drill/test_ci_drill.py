@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.prometheus
-@pytest.mark.drill
+@pytest.mark.drill(long=True)
 def test_the_ci_drill_passes_and_the_simulation_predicts_it(tmp_path: Path) -> None:
     out = tmp_path / "drill"
     done = subprocess.run(
