@@ -313,8 +313,9 @@ def _start_stack(
     am_url = options.alertmanager_url
     receivers, drill_am = None, None
     if plan.am_path is not None:
+        config: dict[str, Any] | Path
         if options.live_receivers:
-            config = plan.am_config
+            config = plan.am_path  # the file itself: its secrets and templates where it keeps them
         else:
             outages = receiver_outages(scenario)
             receivers = stack.enter_context(Receivers(failing=_failing(outages, pacer)))

@@ -11,7 +11,6 @@ each in collection order. Without xdist nothing is reordered.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -30,15 +29,7 @@ def _simulated_seconds(path: Path) -> float:
     return float(scenario.duration)
 
 
-DRILL = 1e9  # the CI drill waits minutes on the wall clock: handed out before anything else
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto``: one worker per core, and one more for the live drills, which spend minutes
-    waiting on the wall clock (Prometheus scrapes and evaluates at its own pace) while the
-    other workers keep the cores busy."""
-    cores = os.cpu_count() or 1
-    return cores if "not drill" in (config.getoption("markexpr", "") or "") else cores + 1
+DRILL = 1e9  # the CI drill (-m slow) waits minutes on the wall clock: handed out before anything else
 
 
 def _weight(item: pytest.Item) -> float:

@@ -36,16 +36,21 @@ class AlertmanagerServer:
 
 
 @contextlib.contextmanager
-def alertmanager_server(config: dict[str, Any], keep_log_in: Path | None = None) -> Iterator[AlertmanagerServer]:
-    """A ready Alertmanager running ``config`` on 127.0.0.1; stopped and its folder removed on exit."""
+def alertmanager_server(config: dict[str, Any] | Path, keep_log_in: Path | None = None) -> Iterator[AlertmanagerServer]:
+    """A ready Alertmanager running ``config`` on 127.0.0.1; stopped and its folder removed on exit.
+    ``config`` is a mapping (written to a private file) or the user's own file, run as it is (a
+    drill's ``--live-receivers``: its relative paths resolve from its own folder, as deployed)."""
     binary = find_binary("alertmanager")
     workdir = owned_temp_dir("alertmanager")
     process: subprocess.Popen[bytes] | None = None
     try:
-        config_path = workdir / "alertmanager.yml"
-        fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            yaml.safe_dump(config, f, sort_keys=False)
+        if isinstance(config, Path):
+            config_path = config.resolve()
+        else:
+            config_path = workdir / "alertmanager.yml"
+            fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                yaml.safe_dump(config, f, sort_keys=False)
         log_path = workdir / "alertmanager.log"
         for attempt in range(ATTEMPTS):
             url = f"http://127.0.0.1:{free_port()}"

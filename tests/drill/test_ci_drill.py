@@ -1,7 +1,9 @@
 """The drill CI runs (issue 14): ``scenarios/drills/crash_and_errors.yaml``, live for 5 min 30 s,
 pages DevOps for an error burst and for a crash, and the simulated run of the same file predicts
-it within the stated bound. It waits on the wall clock most of the time, so ``tests/conftest.py``
-hands it out first and gives xdist one worker more than there are cores."""
+it within the stated bound. ``.ci/run`` runs it as ``alertdrill drill ... --compare`` beside the
+test suite (it waits on the wall clock, so it costs the suite's cores almost nothing, where a
+worker of its own cost six minutes or an oversubscribed core); here it is a slow test
+(``pytest -m slow``) that checks the same and more."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.prometheus
+@pytest.mark.slow
 @pytest.mark.drill(long=True)
 def test_the_ci_drill_passes_and_the_simulation_predicts_it(tmp_path: Path) -> None:
     out = tmp_path / "drill"

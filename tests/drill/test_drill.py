@@ -11,10 +11,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -174,12 +177,9 @@ def test_abort_on_switches_every_fault_off_at_once(tmp_path: Path) -> None:
 
 
 @contextmanager
-def staging_stack(tmp_path: Path) -> Iterator[tuple[str, str, str, list[dict[str, object]]]]:
-    """A team's staging stack, started by hand: the service (wall clock, its own admin token), a
-    Prometheus scraping it with the rules and sending to an Alertmanager that pages a webhook."""
-    heard: list[dict[str, object]] = []
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def hook_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook receiver of a team's own (its URL, and the notifications it got)."""
+    heard: list[dict[str, Any]] = []
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -192,9 +192,24 @@ def staging_stack(tmp_path: Path) -> Iterator[tuple[str, str, str, list[dict[str
 
     hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    am_config = yaml.safe_load((QUICK / "alertmanager.yml").read_text())
-    am_config["receivers"][0]["webhook_configs"][0]["url"] = f"http://127.0.0.1:{hook.server_port}/hook"
     try:
+        yield f"http://127.0.0.1:{hook.server_port}/hook", heard
+    finally:
+        hook.shutdown()
+        hook.server_close()
+
+
+def alerts_heard(heard: list[dict[str, Any]]) -> set[str]:
+    return {a["labels"]["alertname"] for n in heard for a in n["alerts"]}
+
+
+@contextmanager
+def staging_stack() -> Iterator[tuple[str, str, str, list[dict[str, Any]]]]:
+    """A team's staging stack, started by hand: the service (wall clock, its own admin token), a
+    Prometheus scraping it with the rules and sending to an Alertmanager that pages a webhook."""
+    with hook_server() as (hook, heard):
+        am_config = yaml.safe_load((QUICK / "alertmanager.yml").read_text())
+        am_config["receivers"][0]["webhook_configs"][0]["url"] = hook
         with (
             live_service(TOKEN, model=REPO / "config" / "model.json") as service,
             alertmanager_server(am_config) as am,
@@ -208,9 +223,22 @@ def staging_stack(tmp_path: Path) -> Iterator[tuple[str, str, str, list[dict[str
             )
             with live_prometheus(prom_config) as prom:
                 yield service.url, prom.url, am.url, heard
-    finally:
-        hook.shutdown()
-        hook.server_close()
+
+
+def test_live_receivers_page_the_configs_own_receiver(tmp_path: Path) -> None:
+    """``--live-receivers``: alertdrill's Alertmanager runs the config file as it is, so the page
+    goes to the team's own receiver (here a webhook of the test's); not judged, and said so."""
+    path = scenario(tmp_path)
+    with hook_server() as (hook, heard):
+        am = yaml.safe_load((path.parent / "alertmanager.yml").read_text())
+        am["receivers"][0]["webhook_configs"][0]["url"] = hook
+        (path.parent / "alertmanager.yml").write_text(yaml.safe_dump(am))
+        out = tmp_path / "run"
+        done = drill(str(path), "--out", str(out), "--live-receivers")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "QuickErrors" in alerts_heard(heard)
+    verdict = json.loads((out / "verdict.json").read_text())
+    assert verdict["notifications"] is None and any("not judged" in n for n in verdict["drill"]["notes"])
 
 
 def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
@@ -218,7 +246,7 @@ def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
     Prometheus, Alertmanager's view of the alerts in the journal; nothing of theirs is stopped."""
     path = scenario(tmp_path, notifications=None)
     out = tmp_path / "run"
-    with staging_stack(tmp_path) as (service, prometheus, alertmanager, heard):
+    with staging_stack() as (service, prometheus, alertmanager, heard):
         done = drill(
             str(path), "--out", str(out),
             "--service-url", service, "--prometheus-url", prometheus, "--alertmanager-url", alertmanager,
@@ -226,7 +254,7 @@ def test_a_drill_against_a_stack_started_by_hand(tmp_path: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         assert all(answers(url) for url in (service, prometheus, alertmanager))  # theirs: left running
-        assert any(a["labels"]["alertname"] == "QuickErrors" for n in heard for a in n["alerts"])  # type: ignore[index, union-attr, attr-defined]
+        assert "QuickErrors" in alerts_heard(heard)
     verdict = json.loads((out / "verdict.json").read_text())
     assert verdict["drill"]["stack"] == {"service": service, "prometheus": prometheus, "alertmanager": alertmanager}
     kinds = [e["event"] for e in events(out)]
