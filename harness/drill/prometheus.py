@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from harness.engine import find_binary, free_port, log_tail, owned_temp_dir, start_logged, stop, wait_until_ready
+from harness.engine import find_binary, owned_temp_dir, start_listening, stop
 from harness.errors import PrometheusStartError
 
 READY_TIMEOUT = 15.0
@@ -38,30 +38,22 @@ def live_prometheus(config: Mapping[str, Any], keep_log_in: Path | None = None) 
     log_path = workdir / "prometheus.log"
     try:
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(dict(config), sort_keys=False))
-        for attempt in range(ATTEMPTS):
-            url = f"http://127.0.0.1:{free_port()}"
-            process = start_logged(
-                [
-                    str(binary),
-                    f"--config.file={workdir / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={workdir / 'data'}",
-                    f"--web.listen-address={url.removeprefix('http://')}",
-                    f"--storage.tsdb.min-block-duration={NEVER}",
-                    f"--storage.tsdb.max-block-duration={NEVER}",
-                    "--log.level=warn",
-                ],
-                log_path,
-            )
-            state = wait_until_ready(url, process, READY_TIMEOUT)
-            if state == "ready":
-                break
-            stop(process)
-            said = log_tail(log_path)
-            if state == "exited" and "address already in use" in said.lower() and attempt + 1 < ATTEMPTS:
-                continue
-            why = "exited" if state == "exited" else f"did not answer within {READY_TIMEOUT:g}s"
-            raise PrometheusStartError(f"the drill's prometheus {why} on {url}: {said}")
-        assert process is not None
+        url, process = start_listening(
+            lambda url: [
+                str(binary),
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address={url.removeprefix('http://')}",
+                f"--storage.tsdb.min-block-duration={NEVER}",
+                f"--storage.tsdb.max-block-duration={NEVER}",
+                "--log.level=warn",
+            ],
+            log_path,
+            "the drill's prometheus",
+            PrometheusStartError,
+            READY_TIMEOUT,
+            ATTEMPTS,
+        )
         yield LivePrometheus(url, process, log_path)
     finally:
         if process is not None:

@@ -21,11 +21,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from harness.errors import AlertdrillError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -141,3 +143,30 @@ def wait_until_ready(url: str, process: subprocess.Popen[Any], timeout: float, p
                     return "ready"
             time.sleep(0.02)
     return "exited" if process.poll() is not None else "timeout"
+
+
+def start_listening(
+    command: Callable[[str], Sequence[str]],
+    log_path: Path,
+    what: str,
+    error: type[AlertdrillError],
+    timeout: float,
+    attempts: int = 3,
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """A server child (``start_logged``) listening on a free loopback port and ready
+    (``/-/ready``): ``command(url)`` is its command line. A port taken between choosing it and
+    binding it is tried again on another; a child that exits or hangs is an ``error`` naming
+    ``what`` and quoting the end of its log."""
+    for attempt in range(attempts):
+        url = f"http://127.0.0.1:{free_port()}"
+        process = start_logged(command(url), log_path)
+        state = wait_until_ready(url, process, timeout)
+        if state == "ready":
+            return url, process
+        stop(process)
+        said = log_tail(log_path)
+        if state == "exited" and "address already in use" in said.lower() and attempt + 1 < attempts:
+            continue
+        why = "exited" if state == "exited" else f"did not answer within {timeout:g}s"
+        raise error(f"{what} {why} on {url}: {said}")
+    raise error(f"{what}: no attempt to start it was made")  # attempts < 1

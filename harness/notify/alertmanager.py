@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import yaml
 
-from harness.engine import find_binary, free_port, log_tail, owned_temp_dir, start_logged, stop, wait_until_ready
+from harness.engine import find_binary, owned_temp_dir, start_listening, stop
 from harness.errors import AlertmanagerError
 
 READY_TIMEOUT = 15.0
@@ -52,19 +52,14 @@ def alertmanager_server(config: dict[str, Any] | Path, keep_log_in: Path | None 
             with os.fdopen(fd, "w") as f:
                 yaml.safe_dump(config, f, sort_keys=False)
         log_path = workdir / "alertmanager.log"
-        for attempt in range(ATTEMPTS):
-            url = f"http://127.0.0.1:{free_port()}"
-            process = _start(binary, config_path, workdir / "data", url, log_path)
-            state = wait_until_ready(url, process, READY_TIMEOUT)
-            if state == "ready":
-                break
-            stop(process)
-            said = log_tail(log_path)
-            if state == "exited" and "address already in use" in said.lower() and attempt + 1 < ATTEMPTS:
-                continue
-            why = "exited" if state == "exited" else f"did not answer within {READY_TIMEOUT:g}s"
-            raise AlertmanagerError(f"alertmanager {why} on {url}: {said}")
-        assert process is not None
+        url, process = start_listening(
+            lambda url: _command(binary, config_path, workdir / "data", url),
+            log_path,
+            "alertmanager",
+            AlertmanagerError,
+            READY_TIMEOUT,
+            ATTEMPTS,
+        )
         yield AlertmanagerServer(url, process, log_path)
     except AlertmanagerError:  # its own failure (not an interrupt): its log says why
         if keep_log_in is not None and (workdir / "alertmanager.log").exists():
@@ -77,18 +72,15 @@ def alertmanager_server(config: dict[str, Any] | Path, keep_log_in: Path | None 
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _start(binary: Path, config: Path, storage: Path, url: str, log_path: Path) -> subprocess.Popen[bytes]:
-    return start_logged(
-        [
-            str(binary),
-            f"--config.file={config}",
-            f"--storage.path={storage}",
-            f"--web.listen-address={url.removeprefix('http://')}",
-            "--cluster.listen-address=",
-            "--log.level=warn",
-        ],
-        log_path,
-    )
+def _command(binary: Path, config: Path, storage: Path, url: str) -> list[str]:
+    return [
+        str(binary),
+        f"--config.file={config}",
+        f"--storage.path={storage}",
+        f"--web.listen-address={url.removeprefix('http://')}",
+        "--cluster.listen-address=",
+        "--log.level=warn",
+    ]
 
 
 def rfc3339(unix: float) -> str:
