@@ -40,9 +40,9 @@ class Target:
     last_words: Callable[[], str] = lambda: ""  # what a service that died said last, for errors
 
 
-def _loopback_transport(url: str) -> Transport:
+def _loopback_transport(url: str, retries: int = 2) -> Transport:
     # uvicorn closes idle keep-alive connections after 5 s: retry the connect.
-    return HttpTransport(httpx.AsyncHTTPTransport(retries=2), url)
+    return HttpTransport(httpx.AsyncHTTPTransport(retries=retries), url)
 
 
 @contextlib.contextmanager
@@ -202,23 +202,28 @@ def spawned(
 class _Restarting:
     """A restarted service's transport while its process boots: a refused connection is a failed
     request, as a client of a restarting service sees one, until it first answers or
-    ``READY_TIMEOUT`` passes; after that a refusal means the service is gone, as usual."""
+    ``READY_TIMEOUT`` passes; after that a refusal means the service is gone, as usual. While
+    booting, connects are not retried (httpx backs off for a second and more between retries,
+    which would stall the world); from the first answer on, ``steady`` (retrying) carries on."""
 
-    def __init__(self, inner: Transport, deadline: float) -> None:
-        self.inner, self.deadline, self.answered = inner, deadline, False
+    def __init__(self, booting: Transport, steady: Transport, deadline: float) -> None:
+        self.booting, self.steady, self.deadline, self.answered = booting, steady, deadline, False
 
     async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        if self.answered:
+            return await self.steady.exchange(method, path, headers, body)
         try:
-            reply = await self.inner.exchange(method, path, headers, body)
+            reply = await self.booting.exchange(method, path, headers, body)
         except ServiceGone as exc:
-            if self.answered or time.monotonic() > self.deadline:
+            if time.monotonic() > self.deadline:
                 raise
             return Reply(None, error=f"ConnectError: {exc} (restarting)")
         self.answered = True
         return reply
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        await self.booting.aclose()
+        await self.steady.aclose()
 
 
 class LiveService:
@@ -247,7 +252,8 @@ class LiveService:
         if wait:
             wait_ready(self.url, self.process, self.last_words)
             return _loopback_transport(self.url)
-        return _Restarting(_loopback_transport(self.url), time.monotonic() + READY_TIMEOUT)
+        booting = _loopback_transport(self.url, retries=0)
+        return _Restarting(booting, _loopback_transport(self.url), time.monotonic() + READY_TIMEOUT)
 
     def kill(self) -> None:
         """As a crash: SIGKILL, no graceful shutdown."""

@@ -27,16 +27,17 @@ class Booting:
 
 
 def test_refusals_while_booting_are_failed_requests_then_it_answers() -> None:
-    transport = _Restarting(Booting(refusals=2), time.monotonic() + 30)
+    steady = Booting(refusals=0)
+    transport = _Restarting(Booting(refusals=2), steady, time.monotonic() + 30)
     replies = [asyncio.run(transport.exchange("GET", "/", [], None)) for _ in range(3)]
     assert [r.status for r in replies] == [None, None, 200]
     assert replies[0].error is not None and "restarting" in replies[0].error
-    transport.inner = Booting(refusals=1)  # it crashed again, unplanned: gone, as without the wrapper
+    steady.refusals = 1  # it crashed again, unplanned: gone, as without the wrapper
     with pytest.raises(ServiceGone):
         asyncio.run(transport.exchange("GET", "/", [], None))
 
 
 def test_a_boot_that_takes_too_long_is_the_service_gone() -> None:
-    transport = _Restarting(Booting(refusals=5), time.monotonic() - 1)
+    transport = _Restarting(Booting(refusals=5), Booting(refusals=0), time.monotonic() - 1)
     with pytest.raises(ServiceGone):
         asyncio.run(transport.exchange("GET", "/", [], None))
