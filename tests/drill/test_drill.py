@@ -176,6 +176,28 @@ def test_abort_on_switches_every_fault_off_at_once(tmp_path: Path) -> None:
     assert verdict["drill"]["ran_seconds"] < 50
 
 
+def test_a_receiver_outage_refuses_the_page_live_until_it_ends(tmp_path: Path) -> None:
+    """A receiver outage runs on the drill's clock: DevOps' webhook refuses from second 10 to 30,
+    Alertmanager retries on its own back-off, and the page lands once the outage is over."""
+    path = scenario(
+        tmp_path,
+        faults=[
+            {"name": "errors", "kind": "error_burst", "start": "8s", "duration": "15s", "error_rate": 0.2},
+            {"name": "hook-down", "kind": "receiver_outage", "receiver": "devops", "start": "10s", "duration": "20s"},
+        ],
+        notifications=None,
+    )
+    out = tmp_path / "run"
+    done = drill(str(path), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    heard = [json.loads(line) for line in (out / "notifications.jsonl").read_text().splitlines()]
+    firing = [n for n in heard if n["status"] == "firing"]
+    assert firing and firing[0]["delivered"]
+    attempts = firing[0]["attempts"]
+    assert len(attempts) > 1 and not attempts[0]["accepted"]  # refused during the outage, then retried
+    assert attempts[0]["time"] < 30 <= next(a["time"] for a in attempts if a["accepted"])  # once it was over
+
+
 @contextmanager
 def hook_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """A webhook receiver of a team's own (its URL, and the notifications it got)."""
