@@ -1,5 +1,5 @@
 """The market: per symbol, eight standardised factors moving as Ornstein-Uhlenbeck processes,
-and the direction of each tick's next move.
+and the direction and size (realised return) of each tick's next move.
 
 Factors have a memory of ``tau`` simulated seconds, so a prediction made from data a few
 seconds old is still informed and one made from data half a minute old is a guess: that is
@@ -26,6 +26,7 @@ class SymbolState:
     latent: list[float]  # N(0, 1) per factor, before the regime's mean and scale
     factors: dict[str, float] = field(default_factory=dict)
     up: bool = True
+    ret: float = 0.0  # the tick's realised return over the horizon, basis points (its sign is ``up``)
     tick: float = 0.0
 
 
@@ -96,6 +97,7 @@ class Market:
         state.factors = dict(zip(FEATURES, x, strict=True))
         z = sum(b * v for b, v in zip(p.beta, x, strict=True)) + p.noise * self.rng.gauss(0.0, 1.0)
         state.up = z > 0.0
+        state.ret = p.volatility * z  # the same draw: a size for the direction, nothing else shifts
         state.tick = now
 
     def sample(self, n: int) -> tuple[list[list[float]], list[bool]]:

@@ -9,6 +9,11 @@ The outcome of a tick is ``up`` when ``beta . x + noise * eps > 0``, eps ~ N(0, 
 is the regime's relation between factors and returns, ``noise`` what the factors cannot
 explain. With the calm regime's ``|beta| = 1`` and ``noise = 0.5`` a model that learned beta
 is right about 85 % of the time, and its confidence is calibrated.
+
+A tick also has a size: its realised return over the horizon is ``volatility * z`` basis points,
+with ``z = beta . x + noise * eps`` the very draw that decided its direction (so its sign is the
+direction, and no extra draw shifts any other). A prediction can then make or lose money in
+proportion to how far the market moved, and a volatile regime moves it further.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ CALM_BETA = _unit(
     )
 )
 CALM_NOISE = 0.5
+CALM_VOLATILITY = 2.0  # basis points per unit of z: a calm tick moves 2.3 bp over the horizon (1 sd)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class Regime:
     scale: tuple[float, ...] = (1.0,) * _N
     beta: tuple[float, ...] = CALM_BETA
     noise: float = CALM_NOISE
+    volatility: float = CALM_VOLATILITY
 
     def at(self, strength: float) -> RegimeParams:
         """The regime ``strength`` of the way from calm (linear in every parameter)."""
@@ -68,6 +75,7 @@ class Regime:
             scale=tuple(1.0 + s * (k - 1.0) for k in self.scale),
             beta=tuple(c + s * (b - c) for c, b in zip(CALM_BETA, self.beta, strict=True)),
             noise=CALM_NOISE + s * (self.noise - CALM_NOISE),
+            volatility=CALM_VOLATILITY + s * (self.volatility - CALM_VOLATILITY),
         )
 
 
@@ -77,6 +85,7 @@ class RegimeParams:
     scale: tuple[float, ...]
     beta: tuple[float, ...]
     noise: float
+    volatility: float = CALM_VOLATILITY  # basis points of return per unit of the outcome's z
 
 
 def _with(base: tuple[float, ...], **changes: float) -> tuple[float, ...]:
@@ -95,6 +104,7 @@ REGIMES: Mapping[str, Regime] = MappingProxyType(
                 mean=_vec(volatility=0.1),
                 scale=_with((1.0,) * _N, volatility=1.15, spread=1.1, volume_ratio=1.15),
                 noise=CALM_NOISE * 2.4,
+                volatility=CALM_VOLATILITY * 2.0,  # prices move twice as far
             ),
             Regime(
                 "trending",
@@ -103,6 +113,7 @@ REGIMES: Mapping[str, Regime] = MappingProxyType(
                 mean=_vec(momentum_short=0.6, momentum_long=0.9, trade_flow=0.4),
                 beta=_with(CALM_BETA, momentum_long=0.6, mean_reversion=-0.1),
                 noise=CALM_NOISE * 1.2,
+                volatility=CALM_VOLATILITY * 1.3,
             ),
             Regime(
                 "mean_reverting",

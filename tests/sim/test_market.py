@@ -10,7 +10,7 @@ import pytest
 
 from service.model import FEATURES
 from sim.market import Market
-from sim.regimes import CALM_BETA, REGIMES
+from sim.regimes import CALM_BETA, CALM_VOLATILITY, REGIMES
 
 
 def _run(seed: int, steps: int = 200) -> list[dict[str, float]]:
@@ -51,8 +51,34 @@ def test_strength_zero_is_calm_and_one_is_the_catalogue() -> None:
     for regime in REGIMES.values():
         assert regime.at(0.0) == REGIMES["calm"].at(1.0)
         full = regime.at(1.0)
-        got = [*full.mean, *full.scale, *full.beta, full.noise]
-        assert got == pytest.approx([*regime.mean, *regime.scale, *regime.beta, regime.noise])
+        got = [*full.mean, *full.scale, *full.beta, full.noise, full.volatility]
+        assert got == pytest.approx([*regime.mean, *regime.scale, *regime.beta, regime.noise, regime.volatility])
+
+
+def _returns(regime: str, seed: int = 4, n: int = 20_000) -> list[tuple[bool, float]]:
+    market = Market(("A",), random.Random(seed))
+    market.set_regime(regime)
+    out = []
+    for i in range(n):
+        market.step(float(i), 1.0)
+        out.append((market.states["A"].up, market.states["A"].ret))
+    return out
+
+
+def test_a_tick_has_a_size_whose_sign_is_its_direction() -> None:
+    """Issue 15's first piece: a prediction can make or lose money in proportion to the move."""
+    ticks = _returns("calm")
+    assert all((ret > 0) == up for up, ret in ticks)
+    sd = statistics.pstdev(ret for _, ret in ticks)
+    assert sd == pytest.approx(CALM_VOLATILITY * math.sqrt(1 + 0.5**2), rel=0.05)  # |beta| = 1, noise 0.5
+
+
+def test_a_volatile_market_moves_further() -> None:
+    """Twice the volatility and 2.4x the noise: sd 4 x sqrt(1 + 1.2^2) = 6.2 bp against 2.2 bp.
+    (That sizes draw nothing extra, so no other draw shifts, is what the scenario digests hold.)"""
+    calm = statistics.pstdev(ret for _, ret in _returns("calm"))
+    volatile = statistics.pstdev(ret for _, ret in _returns("volatile"))
+    assert volatile / calm == pytest.approx(4 * math.sqrt(1 + 1.2**2) / (2 * math.sqrt(1 + 0.5**2)), rel=0.08)
 
 
 def test_a_regime_change_overrides_the_schedule_and_gives_it_back() -> None:
