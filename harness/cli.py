@@ -84,7 +84,7 @@ def _cmd_drill(args: argparse.Namespace) -> int:
         job=args.job,
         alerts_match=args.alerts_match or "",
         live_receivers=args.live_receivers,
-        abort_on=tuple(args.abort_on or ()),
+        abort_on=tuple(name for names in args.abort_on or () for name in names),
         compare=args.compare,
     )
     if not args.quiet:
@@ -551,9 +551,10 @@ def parser() -> argparse.ArgumentParser:
     )
     dr.add_argument(
         "--abort-on",
-        nargs="+",
-        metavar="ALERT",
-        help="switch every fault off at once, and end the drill, if one of these alerts fires",
+        type=_names,
+        action="append",
+        metavar="ALERT[,ALERT...]",
+        help="switch every fault off at once, and end the drill, if one of these alerts fires (repeatable)",
     )
     dr.add_argument(
         "--cleanup",

@@ -159,7 +159,7 @@ def test_abort_on_switches_every_fault_off_at_once(tmp_path: Path) -> None:
                                        "error_rate": 0.2}], duration="50s")  # fmt: skip
     out = tmp_path / "run"
     started = time.monotonic()
-    done = drill(str(path), "--out", str(out), "--abort-on", "QuickErrors")
+    done = drill("--abort-on", "NotThisOne,QuickErrors", str(path), "--out", str(out))  # before the file, too
     assert done.returncode == 1, done.stdout + done.stderr
     assert time.monotonic() - started < 50  # it did not run its 50 s
     journal = events(out)
