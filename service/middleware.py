@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.body_limit import declared_too_large, limited, too_large
-from service.clock import ClockHeaderError
+from service.clock import ClockHeaderError, RequestClock
 from service.fastpath import ExceptionHandler, LeanRoute
 from service.logs import log_request
 from service.state import ServiceState
@@ -78,7 +78,7 @@ class MeasuredRequests:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), tag]
+                message["headers"] = [*message.get("headers", []), tag, _server_timing(request_clock)]
             await send(message)
 
         lean = self.lean.get((scope["method"], scope["path"]))
@@ -96,7 +96,7 @@ class MeasuredRequests:
                     await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send_with_status)
                     raise
                 status = response.status_code
-                response.raw_headers.append(tag)
+                response.raw_headers += (tag, _server_timing(request_clock))
                 await response(scope, receive, send)
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
@@ -119,6 +119,14 @@ class MeasuredRequests:
 
     def _count(self, scope: Scope, route: str, status: int) -> None:
         self.metrics.child(self.metrics.requests, route, scope["method"], str(status)).inc()
+
+
+def _server_timing(clock: RequestClock) -> tuple[bytes, bytes]:
+    """``Server-Timing: app;dur=<ms>`` (W3C Server Timing): how long the service took, on its
+    clock (simulated seconds in simulated mode), as a client sees it in the reply. A trading desk
+    that only acts on a prediction that came in time needs this (issue 15), and any real client
+    can read it; the handler is done when the reply starts, so it is the latency observed."""
+    return b"server-timing", b"app;dur=%.3f" % (clock.elapsed() * 1000.0)
 
 
 async def _send_json(send: Send, status: int, body: object) -> None:

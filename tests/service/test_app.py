@@ -126,6 +126,21 @@ def test_latency_is_measured_on_the_simulated_clock(client: Callable[..., AsgiCl
     assert metric(c, "prediction_api_http_request_duration_seconds_bucket", route="/predict", le="0.05") == 1
 
 
+def test_a_reply_says_how_long_it_took_in_server_timing(client: Callable[..., AsgiClient]) -> None:
+    """``Server-Timing: app;dur=<ms>`` on the service's clock: the latency a client (a desk that
+    acts only on a prediction that came in time) can read, equal to what the histogram observed."""
+    c = client(admin_token="secret")
+    c.put("/admin/chaos/spike", json={"delay_seconds": 0.04}, headers=ADMIN)
+    r = c.post(
+        "/predict", json={"symbol": "A", "features": FEATURES_OK}, headers={**SIM, "X-Sim-Service-Time": "0.002"}
+    )
+    assert r.status_code == 200 and r.headers["server-timing"] == "app;dur=42.000"
+    refused = c.post("/predict", json={"symbol": "A"}, headers={**SIM, "X-Sim-Service-Time": "0.003"})
+    assert refused.status_code >= 400 and refused.headers["server-timing"].startswith("app;dur=")  # every reply
+    live = client(sim_clock=False).get("/health")
+    assert "server-timing" not in live.headers  # probes are not timed, nor counted
+
+
 def test_admin_api_is_disabled_without_a_token_in_settings(client: Callable[..., AsgiClient]) -> None:
     r = client().put("/admin/chaos/x", json={"error_rate": 1}, headers=ADMIN)
     assert r.status_code == 404 and "disabled" in r.text
