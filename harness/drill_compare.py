@@ -85,8 +85,7 @@ def compare(
         start = next((f.start for f in live.sim.faults if f.name == e.fault), None)
         if start is None:
             continue
-        heard = (_heard(r, e.receiver, e.alert, start) for r in (simulated, live))
-        sim_at, live_at = heard
+        sim_at, live_at = (_heard(r, e.receiver, e.alert, start) for r in (simulated, live))
         rows.append(Row(f"{e.receiver} hears {e.alert} after {e.fault} starts", "heard", sim_at, live_at, None))
     return rows
 

@@ -59,9 +59,9 @@ from harness.notify import (
 from harness.record import replaced_atomically, writable_folder
 from harness.run import (
     RunResult,
-    _outage_records,
     alertmanager_path,
     model_path,
+    outage_records,
     receiver_outages,
     rule_paths,
     write_run_files,
@@ -70,8 +70,9 @@ from harness.scenario import ReceiverOutage, Scenario, check_alert_names
 from harness.signals import evaluate_signals
 from harness.targets import live_service, remote
 from harness.verdict import ExpectationResult, Verdict, judge
+from service import WallClock
 from sim import simulate
-from sim.faults import FaultInjectionError
+from sim.faults import CHAOS_KINDS, FaultInjectionError
 from sim.records import SimResult
 from sim.specs import FaultKind, FaultSpec
 from sim.transport import HttpTransport, ServiceGone
@@ -79,13 +80,6 @@ from sim.transport import HttpTransport, ServiceGone
 STEADY_LEAD = 2.0  # seconds before the first fault at which the steady state is checked again
 FIRST_SCRAPE_GRACE = 10.0  # seconds past a scrape interval to wait for Prometheus' first scrape
 LAG_LIMIT = 2.0  # seconds the world may run late at worst before the drill says it fell behind
-CHAOS_KINDS = {
-    FaultKind.LATENCY_SPIKE,
-    FaultKind.ERROR_BURST,
-    FaultKind.CPU_HOG,
-    FaultKind.FEATURE_STORE_OUTAGE,
-    FaultKind.PERIODIC_ERRORS,
-}
 
 
 @dataclass(frozen=True)
@@ -168,6 +162,7 @@ class _Plan:
     am_path: Path | None
     am_config: dict[str, Any]
     base_dir: Path
+    evaluation_interval: float  # the Prometheus config's global one (groups that set none)
 
 
 def plan_drill(scenario: Scenario, base_dir: Path, options: DrillOptions) -> _Plan:
@@ -210,7 +205,7 @@ def plan_drill(scenario: Scenario, base_dir: Path, options: DrillOptions) -> _Pl
         check_config(am_config, am_path, 1.0)  # what the drill's copy would refuse, refused now
     return _Plan(
         scenario, seed, groups, paths, model_path(scenario, base_dir), prom_config, prom_source, job, scrape,
-        am_path, am_config, base_dir,
+        am_path, am_config, base_dir, evaluation,
     )  # fmt: skip
 
 
@@ -231,15 +226,15 @@ def run_drill(
     _fresh(out_dir)
     facts = DrillFacts(scrape_interval=plan.scrape_interval)
     started = time.perf_counter()
-    pacer = _Pacer()
+    sim = SimResult(duration=scenario.duration)  # filled as the world runs (its wall_start: second 0), kept on an abort
     with Journal(out_dir / "journal.jsonl", printer.event) as journal, contextlib.ExitStack() as stack:
         journal.event("drill_start", 0.0, scenario=scenario.name, seed=plan.seed, duration=scenario.duration)
         try:
-            live = _start_stack(stack, plan, options, out_dir, facts, journal, pacer)
+            live = _start_stack(stack, plan, options, out_dir, facts, journal, sim)
         except BaseException as exc:
             journal.event("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", 0.0, why=str(exc))
             raise
-        drill = _Drill(plan, options, live, journal, printer, facts, pacer)
+        drill = _Drill(plan, options, live, journal, printer, facts, sim)
         try:
             asyncio.run(drill.steady("before the world starts", 0.0))
             asyncio.run(drill.run())
@@ -247,11 +242,11 @@ def run_drill(
             journal.event("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", drill.now(), why=str(exc))
             raise
         finally:
-            facts.wall_start = pacer.origin
-            facts.ran = max(0.0, drill.now()) if pacer.origin is not None else 0.0
+            facts.wall_start = sim.wall_start
+            facts.ran = max(0.0, drill.now()) if sim.wall_start is not None else 0.0
             facts.rollback = rollback(live.chaos, drill.chaos_faults, drill.active, journal, drill.now())
         end = (facts.wall_start or time.time()) + scenario.duration
-        result = _result(plan, live, drill, drill.sim, end, facts, out_dir, started)
+        result = _result(plan, live, drill, sim, end, facts, out_dir, started)
         journal.event("verdict", drill.now(), passed=result.passed)
     if options.compare and facts.aborted is None:
         printer.note("simulating the scenario for --compare ...")
@@ -266,12 +261,10 @@ def _compare(result: RunResult, plan: _Plan, facts: DrillFacts) -> None:
     from harness.drill_compare import compare
     from harness.run import run_scenario
 
-    evaluation = _global(plan.prometheus_config, "evaluation_interval", plan.scenario.evaluation_interval, None)
-    scenario = plan.scenario.model_copy(
-        update={"scrape_interval": plan.scrape_interval, "evaluation_interval": evaluation}
-    )
-    base_dir = plan.base_dir
-    simulated = run_scenario(scenario, base_dir, seed=plan.seed, replay_speed=DEFAULT_SPEED if result.replay else None)
+    intervals = {"scrape_interval": plan.scrape_interval, "evaluation_interval": plan.evaluation_interval}
+    scenario = plan.scenario.model_copy(update=intervals)
+    speed = DEFAULT_SPEED if result.replay else None
+    simulated = run_scenario(scenario, plan.base_dir, seed=plan.seed, replay_speed=speed)
     rows = compare(result, simulated, plan.groups, plan.scrape_interval, facts.phases)
     facts.compare = [r.record() for r in rows]
     result.drill = facts.record()
@@ -307,7 +300,7 @@ def _start_stack(
     out_dir: Path,
     facts: DrillFacts,
     journal: Journal,
-    pacer: _Pacer,
+    sim: SimResult,
 ) -> _Live:
     scenario, world = plan.scenario, plan.scenario.world(plan.seed)
     am_url = options.alertmanager_url
@@ -318,7 +311,7 @@ def _start_stack(
             config = plan.am_path  # the file itself: its secrets and templates where it keeps them
         else:
             outages = receiver_outages(scenario)
-            receivers = stack.enter_context(Receivers(failing=_failing(outages, pacer)))
+            receivers = stack.enter_context(Receivers(failing=_failing(outages, sim)))
             drill_am = drill_config(plan.am_config, plan.am_path, 1.0, receivers)
             config = drill_am.config
         am_url = stack.enter_context(alertmanager_server(config, keep_log_in=out_dir)).url
@@ -375,22 +368,6 @@ def _start_stack(
     return _Live(service_url, prom_url, chaos, am_url, receivers, drill_am, kill, restart)
 
 
-class _Pacer:
-    """The drill's wall clock for the world; its first reading is the world's second 0."""
-
-    def __init__(self) -> None:
-        self.origin: float | None = None
-
-    def now(self) -> float:
-        t = time.time()
-        if self.origin is None:
-            self.origin = t
-        return t
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
-
-
 class _Drill:
     """The world and its watcher, side by side on one event loop."""
 
@@ -402,18 +379,10 @@ class _Drill:
         journal: Journal,
         printer: Printer,
         facts: DrillFacts,
-        pacer: _Pacer,
+        sim: SimResult,
     ) -> None:
-        self.plan, self.options, self.live, self.journal, self.printer, self.facts = (
-            plan,
-            options,
-            live,
-            journal,
-            printer,
-            facts,
-        )
-        self.pacer = pacer
-        self.sim = SimResult(duration=plan.scenario.duration)  # filled as the world runs, kept on an abort
+        self.plan, self.options, self.live = plan, options, live
+        self.journal, self.printer, self.facts, self.sim = journal, printer, facts, sim
         # Chaos hooks are named after the scenario's faults: the rollback switches off these, no one else's.
         self.chaos_faults = sorted(f.name for f in plan.scenario.faults if FaultKind(f.kind) in CHAOS_KINDS)
         self.active: dict[str, FaultSpec] = {}
@@ -430,15 +399,16 @@ class _Drill:
 
     def now(self) -> float:
         """Seconds since the world's second 0 (before it: since the drill started, negative)."""
-        origin = self.pacer.origin
+        origin = self.sim.wall_start
         return time.time() - origin if origin is not None else self.started_wall - time.time()
 
-    async def steady(self, when: str, t: float) -> None:
+    async def steady(self, when: str, t: float, client: httpx.AsyncClient | None = None) -> None:
         """Nothing firing that the scenario does not expect, and the service ready."""
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        async with contextlib.AsyncExitStack() as own:
+            asking = client if client is not None else await own.enter_async_context(httpx.AsyncClient(timeout=5.0))
             try:
-                alerts = await poll_prometheus(client, self.live.prometheus_url, self.options.alerts_match)
-                ready = (await client.get(f"{self.live.service_url}/ready")).status_code
+                alerts = await poll_prometheus(asking, self.live.prometheus_url, self.options.alerts_match)
+                ready = (await asking.get(f"{self.live.service_url}/ready")).status_code
             except (httpx.HTTPError, QueryError) as exc:
                 raise SteadyStateError(f"steady state {when}: cannot ask the stack: {exc}") from exc
         self._judge_steady(when, t, alerts, ready)
@@ -465,13 +435,14 @@ class _Drill:
                 transport,
                 admin_token=self.live.chaos.token,
                 restart=self.live.restart,
-                live=self.pacer,
+                live=WallClock(),
                 kill=self.live.kill,
                 on_switch=self._switched,
                 result=self.sim,
             )
         )
-        watcher = asyncio.ensure_future(self._watch())
+        client = httpx.AsyncClient(timeout=5.0)  # one for every look at the stack, not one a second
+        watcher = asyncio.ensure_future(self._watch(client))
         try:
             await self.world
         except asyncio.CancelledError:
@@ -485,7 +456,10 @@ class _Drill:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
-            await self._look()  # the last state before the rollback
+            try:
+                await self._look(client)  # the last state before the rollback
+            finally:
+                await client.aclose()
 
     def _switched(self, fault: FaultSpec, on: bool, t: float) -> None:
         if on:
@@ -502,11 +476,11 @@ class _Drill:
             if self.world is not None:
                 self.world.cancel()
 
-    async def _watch(self) -> None:
+    async def _watch(self, client: httpx.AsyncClient) -> None:
         duration = self.plan.scenario.duration
         while True:
             await asyncio.sleep(self.options.poll)
-            await self._look()
+            await self._look(client)
             t = self.now()
             firing = sorted({dict(k).get("alertname", "") for k, s in self.firing.items() if s == "firing"})
             hit = sorted(set(firing) & set(self.options.abort_on))
@@ -515,42 +489,41 @@ class _Drill:
             if not self.steady_checked and self.first_fault is not None and t >= self.first_fault - STEADY_LEAD:
                 self.steady_checked = True
                 try:
-                    await self.steady(f"before the first fault (at {self.first_fault:g}s)", t)
+                    await self.steady(f"before the first fault (at {self.first_fault:g}s)", t, client)
                 except SteadyStateError as exc:
                     self.abort(str(exc))
             self.printer.status(t, duration, firing, self.heard)
 
-    async def _look(self) -> None:
+    async def _look(self, client: httpx.AsyncClient) -> None:
         """One look at Prometheus' alerts, Alertmanager's and the receivers' deliveries: their
         changes go into the journal."""
         t = self.now()
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        try:
+            states = await poll_prometheus(client, self.live.prometheus_url, self.options.alerts_match)
+        except QueryError as exc:
+            self.journal.event("watch_error", t, source="prometheus", error=str(exc))
+        else:
+            for c in changes(self.firing, states):
+                labels = {k: v for k, v in c.labels if k != "alertname"}
+                self.journal.event(f"alert_{c.state}", t, alert=c.alertname, labels=labels, was=c.was)
+            self.firing = states
+        if self.live.alertmanager_url:
             try:
-                states = await poll_prometheus(client, self.live.prometheus_url, self.options.alerts_match)
+                am = await poll_alertmanager(client, self.live.alertmanager_url)
             except QueryError as exc:
-                self.journal.event("watch_error", t, source="prometheus", error=str(exc))
+                self.journal.event("watch_error", t, source="alertmanager", error=str(exc))
             else:
-                for c in changes(self.firing, states):
-                    labels = {k: v for k, v in c.labels if k != "alertname"}
-                    self.journal.event(f"alert_{c.state}", t, alert=c.alertname, labels=labels, was=c.was)
-                self.firing = states
-            if self.live.alertmanager_url:
-                try:
-                    am = await poll_alertmanager(client, self.live.alertmanager_url)
-                except QueryError as exc:
-                    self.journal.event("watch_error", t, source="alertmanager", error=str(exc))
-                else:
-                    for c in changes(self.am_states, am, gone="gone"):
-                        fields = {"alert": c.alertname, "was": c.was, **({"by": c.by} if c.by else {})}
-                        self.journal.event(f"alertmanager_{c.state}", t, **fields)
-                    self.am_states = am
+                for c in changes(self.am_states, am, gone="gone"):
+                    fields = {"alert": c.alertname, "was": c.was, **({"by": c.by} if c.by else {})}
+                    self.journal.event(f"alertmanager_{c.state}", t, **fields)
+                self.am_states = am
         self._heard()
 
     def _heard(self) -> None:
         """Notifications completed since the last look (a refused one once its retries are over)."""
-        if self.live.receivers is None or self.pacer.origin is None:
+        if self.live.receivers is None or self.sim.wall_start is None:
             return
-        origin = self.pacer.origin
+        origin = self.sim.wall_start
         keys = self.live.drill_am.routing_keys if self.live.drill_am else {}
         found = notifications(self.live.receivers.attempts(), lambda wall: wall - origin, keys)
         for n in found[self.heard :]:
@@ -573,13 +546,13 @@ class SteadyStateError(ConfigurationError):
     exit_code = 1
 
 
-def _failing(outages: tuple[Outage, ...], pacer: _Pacer) -> Callable[[str, str], int | None]:
+def _failing(outages: tuple[Outage, ...], sim: SimResult) -> Callable[[str, str], int | None]:
     """A receiver outage of the scenario, on the drill's clock (none before the world starts)."""
 
     def failing(receiver: str, kind: str) -> int | None:
-        if pacer.origin is None:
+        if sim.wall_start is None:
             return None
-        now = time.time() - pacer.origin
+        now = time.time() - sim.wall_start
         return next((o.status for o in outages if o.covers(receiver, now)), None)
 
     return failing
@@ -619,7 +592,7 @@ def _result(
         window = EvaluationWindow(origin, max(0.0, end - origin))
         signals = evaluate_signals(client, live.prometheus_url, plan.groups, window) if window.duration else []
     instances = [a for t in timelines for a in t.instances]
-    faults = sorted(sim.faults + _outage_records(scenario), key=lambda f: (f.start, f.name))
+    faults = sorted(sim.faults + outage_records(scenario), key=lambda f: (f.start, f.name))
     sim.faults[:] = faults
     replay = None
     if live.receivers is not None:
@@ -666,12 +639,7 @@ def _phases(client: httpx.Client, url: str, groups: list[RuleGroup], origin: flo
         name, last = g.get("name"), g.get("lastEvaluation")
         if name not in intervals or not last or last.startswith("0001"):
             continue
-        text = last.replace("Z", "+00:00")
-        head, _, frac = text.partition(".")
-        if frac:  # Go prints nanoseconds; Python reads microseconds
-            digits = frac.split("+")[0].split("-")[0]
-            text = f"{head}.{digits[:6]}{frac[len(digits) :]}"
-        at = dt.datetime.fromisoformat(text).timestamp()
+        at = dt.datetime.fromisoformat(last).timestamp()  # Go's RFC 3339 with nanoseconds: read since 3.11
         phases[name] = round((at - origin) % intervals[name], 3)
     return phases
 

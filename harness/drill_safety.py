@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from harness.drill import Journal, read_journal
 from harness.engine import sweep_orphaned_temp_dirs
 from harness.errors import ConfigurationError
+from sim.specs import FaultKind, FaultSpec
 
 TEMP_KINDS = ("drillprom", "alertmanager", "prom")  # the folders a drill's processes write
 
@@ -51,15 +51,16 @@ class ChaosSwitch:
 
 
 def rollback(
-    chaos: ChaosSwitch, names: Sequence[str], active: Mapping[str, Any], journal: Journal, t: float
+    chaos: ChaosSwitch, names: Sequence[str], active: Mapping[str, FaultSpec], journal: Journal, t: float
 ) -> list[str]:
     """Every fault of the drill off (``names``: its chaos hooks); what was done, as lines (also
     the journal's ``rollback`` event)."""
     done = []
-    world = sorted(n for n, fault in active.items() if n not in names and fault.kind.value != "service_crash")
+    crash = FaultKind.SERVICE_CRASH
+    world = sorted(n for n, fault in active.items() if n not in names and fault.kind is not crash)
     if world:
         done.append(f"ended with the world: {', '.join(world)}")
-    if any(f.kind.value == "service_crash" for f in active.values()):
+    if any(f.kind is crash for f in active.values()):
         done.append("the service was down (crash fault): its chaos state went with the process")
     try:
         switched, others = chaos.switch_off(names)

@@ -242,7 +242,7 @@ def notify(
     return replay(sends, scenario.duration, am_config, am_path, settings, keep_log_in=out_dir)
 
 
-def _outage_records(scenario: Scenario) -> list[FaultRecord]:
+def outage_records(scenario: Scenario) -> list[FaultRecord]:
     """Receiver outages happen exactly as planned (the replay applies them), so the plan is their record."""
     return [
         FaultRecord(f.name, FaultKind.RECEIVER_OUTAGE, f.start, f.start + f.duration, float(f.status))
@@ -298,7 +298,7 @@ async def arun_scenario(
         evaluation, signals = evaluate(starting, samples, groups, window, timings, listener, signals=plots)
     timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
-    sim.faults[:] = sorted(sim.faults + _outage_records(scenario), key=lambda f: (f.start, f.name))
+    sim.faults[:] = sorted(sim.faults + outage_records(scenario), key=lambda f: (f.start, f.name))
     sent = None
     if am_path is not None and speed is not None:
         with _timed(timings, "notify", listener):

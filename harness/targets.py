@@ -171,32 +171,12 @@ def spawned(
     token = secrets.token_urlsafe(16)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    current: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryFile() as stderr:
-
-        def last_words() -> str:
-            return _tail(stderr)
-
-        def start() -> Transport:
-            for process in current:
-                stop(process)
-            current.clear()
-            process = subprocess.Popen(
-                bound(serve_command(port, seed, workers, model, scale_out_rps, symbols)),
-                env=serve_environment(token),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
-            current.append(process)
-            wait_ready(url, process, last_words)
-            return _loopback_transport(url)
-
+        served = ServedProcess(serve_command(port, seed, workers, model, scale_out_rps, symbols), url, token, stderr)
         try:
-            yield Target(url, token, start, start, last_words)
+            yield Target(url, token, served.start, served.start, served.last_words)
         finally:
-            for process in current:
-                stop(process)
+            served.stop()
 
 
 class _Restarting:
@@ -226,10 +206,11 @@ class _Restarting:
         await self.steady.aclose()
 
 
-class LiveService:
-    """``alertdrill serve`` as a drill deploys it: its own wall clock, a fixed port for the drill
-    (Prometheus scrapes that address), the admin token in its environment. A crash fault kills the
-    process for real (``kill``: Prometheus' scrapes then fail, as they would), and ``start``
+class ServedProcess:
+    """``alertdrill serve`` as a child of alertdrill, on one port for its whole life (``--spawn``'s,
+    or a drill's, which Prometheus scrapes): ``bound`` to alertdrill, the admin token in its
+    environment, its stderr in an unnamed file quoted when it fails. A crash fault of a drill
+    kills it for real (``kill``: Prometheus' scrapes then fail, as they would), and ``start``
     brings a fresh one up on the same port."""
 
     def __init__(self, command: list[str], url: str, token: str, stderr: IO[bytes]) -> None:
@@ -279,14 +260,14 @@ def live_service(
     model: Path | None = None,
     scale_out_rps: float | None = None,
     symbols: tuple[str, ...] | None = None,
-) -> Iterator[LiveService]:
+) -> Iterator[ServedProcess]:
     """``alertdrill serve`` on its wall clock on a free port, started and ready; stopped on exit
     (and, being ``bound``, with alertdrill even after a SIGKILL). The token travels in the
     environment, never on a command line."""
     port = free_port()
     command = serve_command(port, seed, workers, model, scale_out_rps, symbols, sim_clock=False)
     with tempfile.TemporaryFile() as stderr:
-        service = LiveService(command, f"http://127.0.0.1:{port}", admin_token, stderr)
+        service = ServedProcess(command, f"http://127.0.0.1:{port}", admin_token, stderr)
         try:
             service.start()
             yield service

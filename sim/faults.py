@@ -52,6 +52,9 @@ _CHAOS: dict[FaultKind, Callable[[float], dict[str, Any]]] = {
 }
 
 
+CHAOS_KINDS = frozenset(_CHAOS)  # faults the service's chaos hooks carry, named after the fault
+
+
 def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy.Event, Any, None]:
     if fault.kind in _CHAOS:
         reply = yield b.gateway.request(

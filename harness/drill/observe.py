@@ -14,10 +14,8 @@ from typing import Any
 
 import httpx
 
-from harness.engine import AlertInstance, AlertState, RuleGroup, RuleTimeline, SampleSet, StateRow
+from harness.engine import AlertInstance, AlertState, Labels, RuleGroup, RuleTimeline, SampleSet, StateRow
 from harness.errors import QueryError
-
-Labels = tuple[tuple[str, str], ...]
 
 
 def alerts_from_prometheus(
@@ -32,13 +30,8 @@ def alerts_from_prometheus(
     """Every alert instance Prometheus at ``url`` evaluated between ``start`` and ``end`` (Unix
     seconds), in run seconds from ``start``; ``intervals``: each alert's group interval.
     ``selector`` (e.g. ``{job="prediction-api"}``) narrows ``ALERTS`` on a shared Prometheus."""
-    samples = _alert_samples(client, url, start, end, selector)
-    instances = []
-    for labels, seen in samples.items():
-        name = dict(labels).get("alertname", "")
-        interval = intervals.get(name, default_interval)
-        instances += _instances(name, labels, sorted(seen), interval, start, end)
-    return sorted(instances, key=lambda a: (a.active_at, a.alertname, a.labels))
+    instances, _ = _timeline(_alert_samples(client, url, start, end, selector), intervals, default_interval, start, end)
+    return instances
 
 
 def timelines_from_prometheus(
@@ -48,26 +41,32 @@ def timelines_from_prometheus(
     live rule manager recorded them (a row's value is unknown: ``ALERTS`` holds 1)."""
     intervals = {r.name: g.interval for g in groups for r in g.alerting_rules}
     samples = _alert_samples(client, url, start, end, selector)
-    instances = []
-    for labels, seen in samples.items():
-        name = dict(labels).get("alertname", "")
-        instances += _instances(name, labels, sorted(seen), intervals.get(name, 15.0), start, end)
-    rows = [
-        StateRow(t - start, a.alertname, labels, AlertState(state), math.nan, a.active_at)
-        for labels, seen in samples.items()
-        for t, state in sorted(seen)
-        for a in instances
-        if a.labels == labels and a.active_at <= t - start and (a.ended_at is None or t - start < a.ended_at)
-    ]
+    instances, rows = _timeline(samples, intervals, 15.0, start, end)
     return [
         RuleTimeline(
             rule,
-            sorted((a for a in instances if a.alertname == rule.name), key=lambda a: (a.active_at, a.labels)),
+            [a for a in instances if a.alertname == rule.name],
             [r for r in rows if r.alertname == rule.name],
         )
         for g in groups
         for rule in g.alerting_rules
     ]
+
+
+def _timeline(
+    samples: Mapping[Labels, list[tuple[float, str]]],
+    intervals: Mapping[str, float],
+    default_interval: float,
+    start: float,
+    end: float,
+) -> tuple[list[AlertInstance], list[StateRow]]:
+    """Every label set's evaluations split into instances, and one row per evaluation."""
+    instances: list[AlertInstance] = []
+    rows: list[StateRow] = []
+    for labels, seen in samples.items():
+        name = dict(labels).get("alertname", "")
+        instances += _instances(name, labels, sorted(seen), intervals.get(name, default_interval), start, end, rows)
+    return sorted(instances, key=lambda a: (a.active_at, a.alertname, a.labels)), rows
 
 
 def scraped_samples(client: httpx.Client, url: str, selector: str, start: float, end: float) -> SampleSet:
@@ -87,12 +86,15 @@ def _alert_samples(
     """Labels (without ``alertstate``) -> (Unix time, state) of every ``ALERTS`` sample."""
     samples: dict[Labels, list[tuple[float, str]]] = {}
     for series in _range_select(client, url, f"ALERTS{selector}", start, end):
-        metric = dict(series["metric"])
-        state = metric.pop("alertstate", "")
-        metric.pop("__name__", None)
-        labels = tuple(sorted(metric.items()))
+        labels, state = alert_of(series["metric"])
         samples.setdefault(labels, []).extend((float(t), state) for t, _ in series["values"])
     return samples
+
+
+def alert_of(metric: Mapping[str, str]) -> tuple[Labels, str]:
+    """An ``ALERTS`` series' alert (its labels without ``__name__`` and ``alertstate``) and state."""
+    labels = tuple(sorted((k, v) for k, v in metric.items() if k not in ("__name__", "alertstate")))
+    return labels, str(metric.get("alertstate", ""))
 
 
 def _range_select(client: httpx.Client, url: str, selector: str, start: float, end: float) -> list[dict[str, Any]]:
@@ -111,13 +113,15 @@ def _range_select(client: httpx.Client, url: str, selector: str, start: float, e
 
 def _instances(
     name: str,
-    labels: tuple[tuple[str, str], ...],
+    labels: Labels,
     seen: list[tuple[float, str]],
     interval: float,
     start: float,
     end: float,
+    rows: list[StateRow],
 ) -> list[AlertInstance]:
-    """Split one label set's evaluations into instances: a gap longer than an evaluation ends one."""
+    """Split one label set's evaluations into instances: a gap longer than an evaluation ends one.
+    Each evaluation is also a row of ``rows``, with its instance's ``active_at``."""
     out: list[AlertInstance] = []
     current: AlertInstance | None = None
     last = None
@@ -129,6 +133,7 @@ def _instances(
             out.append(current)
         if state == "firing" and current.fired_at is None:
             current.fired_at, current.state = t - start, AlertState.FIRING
+        rows.append(StateRow(t - start, name, labels, AlertState(state), math.nan, current.active_at))
         last = t
     if current is not None and last is not None and end - last > 1.5 * interval:
         _end(current, last + interval - start)  # an evaluation after its last sample went without it

@@ -12,9 +12,11 @@ from typing import Any
 
 import httpx
 
+from harness.drill.observe import alert_of
+from harness.engine import Labels
 from harness.errors import QueryError
 
-Key = tuple[tuple[str, str], ...]
+Key = Labels  # an alert: its labels, sorted
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,6 @@ class Change:
     @property
     def alertname(self) -> str:
         return dict(self.labels).get("alertname", "")
-
-
-def prometheus_states(body: Mapping[str, Any]) -> dict[Key, str]:
-    """Labels -> ``pending``/``firing`` from a ``/api/v1/alerts`` answer."""
-    return {
-        tuple(sorted(a.get("labels", {}).items())): str(a.get("state", ""))
-        for a in body.get("data", {}).get("alerts", [])
-    }
 
 
 def alertmanager_states(body: list[Any]) -> dict[Key, str]:
@@ -76,11 +70,7 @@ async def poll_prometheus(client: httpx.AsyncClient, url: str, selector: str = "
 
 def alerts_series_states(body: Mapping[str, Any]) -> dict[Key, str]:
     """Labels (without ``alertstate``) -> state, from an instant query of ``ALERTS``."""
-    states = {}
-    for series in body.get("data", {}).get("result", []):
-        labels = {k: v for k, v in series.get("metric", {}).items() if k not in ("__name__", "alertstate")}
-        states[tuple(sorted(labels.items()))] = str(series.get("metric", {}).get("alertstate", ""))
-    return states
+    return dict(alert_of(series.get("metric", {})) for series in body.get("data", {}).get("result", []))
 
 
 async def poll_alertmanager(client: httpx.AsyncClient, url: str) -> dict[Key, str]:

@@ -123,12 +123,13 @@ def _until_scraped(url: str, timeout: float = 20.0) -> None:
 
 
 def test_a_gap_of_more_than_an_evaluation_ends_an_instance() -> None:
-    from harness.drill.observe import _instances
+    from harness.drill.observe import _timeline
 
     labels = (("alertname", "A"),)
     seen = [(100.0, "pending"), (115.0, "firing"), (130.0, "firing"), (175.0, "pending"), (190.0, "pending")]
-    first, second = _instances("A", labels, seen, 15.0, 100.0, 300.0)
+    (first, second), rows = _timeline({labels: seen}, {}, 15.0, 100.0, 300.0)
     assert (first.active_at, first.fired_at, first.resolved_at, first.ended_at) == (0.0, 15.0, 45.0, 45.0)
     assert (second.active_at, second.fired_at, second.resolved_at, second.ended_at) == (75.0, None, None, 105.0)
-    (open_,) = _instances("A", labels, [(100.0, "firing"), (115.0, "firing")], 15.0, 100.0, 120.0)
+    assert [(r.time, r.active_at) for r in rows] == [(0.0, 0.0), (15.0, 0.0), (30.0, 0.0), (75.0, 75.0), (90.0, 75.0)]
+    (open_,), _ = _timeline({labels: [(100.0, "firing"), (115.0, "firing")]}, {}, 15.0, 100.0, 120.0)
     assert open_.resolved_at is None and open_.ended_at is None  # still firing when the drill ended

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from harness.drill import changes
-from harness.drill.watch import alertmanager_states, prometheus_states
+from harness.drill.watch import alertmanager_states, alerts_series_states
 
 A = (("alertname", "HighErrorRate"), ("job", "api"))
 B = (("alertname", "ServiceDown"), ("job", "api"))
 
 
 def test_prometheus_alerts_become_states_by_labels() -> None:
-    body = {"data": {"alerts": [{"labels": {"job": "api", "alertname": "HighErrorRate"}, "state": "pending"}]}}
-    assert prometheus_states(body) == {A: "pending"}
+    metric = {"__name__": "ALERTS", "job": "api", "alertname": "HighErrorRate", "alertstate": "pending"}
+    body = {"data": {"result": [{"metric": metric, "value": [1.0, "1"]}]}}
+    assert alerts_series_states(body) == {A: "pending"}
 
 
 def test_changes_name_each_move_once() -> None:
