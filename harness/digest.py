@@ -2,9 +2,12 @@
 
 A simulated run is a pure function of its scenario and seed, so two runs of the same scenario
 and seed must store the same samples and see the same alerts, whatever was changed for speed
-or structure. A digest reduces a run folder to two short hashes that a test can keep: one of
-every stored sample (labels, millisecond timestamp, the value's exact bits — stale markers
-included), one of every alert instance and every pending/firing row of ``states.csv``.
+or structure. A digest reduces a run folder to short hashes that a test can keep: one of every
+stored sample of the service and the world's other targets (labels, millisecond timestamp, the
+value's exact bits — stale markers included), one of the trading desks' samples (the
+``trading-desk`` job, kept apart so that adding the business layer could show the service's
+samples unchanged), and one of every alert instance and every pending/firing row of
+``states.csv``.
 
 They are computed from the run folder's files, not from objects in memory, so a digest taken
 by one version of alertdrill can be compared with one taken by another. Alert values are
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+DESK_JOB_LABEL = '"job": "trading-desk"'  # as the labels column writes it (harness.record)
+
 
 @dataclass(frozen=True)
 class RunDigest:
@@ -29,6 +34,8 @@ class RunDigest:
     timeline: str
     sample_count: int
     alert_count: int
+    desk_samples: str = ""
+    desk_sample_count: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -36,11 +43,14 @@ class RunDigest:
             "timeline": self.timeline,
             "sample_count": self.sample_count,
             "alert_count": self.alert_count,
+            "desk_samples": self.desk_samples,
+            "desk_sample_count": self.desk_sample_count,
         }
 
 
-def samples_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 over every sample of ``samples.parquet`` in a canonical order, and their count.
+def samples_digests(path: Path) -> tuple[tuple[str, int], tuple[str, int]]:
+    """SHA-256 over the samples of ``samples.parquet`` in a canonical order, and their count:
+    those of every job but the trading desks', then the desks'.
 
     Values are hashed by their IEEE-754 bits, so a stale marker (a NaN with a payload) differs
     from an ordinary NaN, and -0.0 from 0.0.
@@ -50,11 +60,20 @@ def samples_digest(path: Path) -> tuple[str, int]:
         zip(table["metric"], table["labels"], table["timestamp_ms"], table["value"], strict=True),
         key=lambda r: (r[0], r[1], r[2]),
     )
-    h = hashlib.sha256()
+    world, desks = hashlib.sha256(), hashlib.sha256()
+    counts = [0, 0]
     for metric, labels, ts, value in rows:
+        desk = DESK_JOB_LABEL in labels
+        h = desks if desk else world
+        counts[desk] += 1
         h.update(f"{metric}\x00{labels}\x00{ts}\x00".encode())
         h.update(struct.pack("<d", value))
-    return h.hexdigest(), len(rows)
+    return (world.hexdigest(), counts[0]), (desks.hexdigest(), counts[1])
+
+
+def samples_digest(path: Path) -> tuple[str, int]:
+    """The digest and count of every sample but the trading desks' (see ``samples_digests``)."""
+    return samples_digests(path)[0]
 
 
 def timeline_digest(folder: Path) -> tuple[str, int]:
@@ -91,6 +110,6 @@ def _value(text: str) -> str:
 
 
 def run_digest(folder: Path) -> RunDigest:
-    samples, count = samples_digest(folder / "samples.parquet")
+    (samples, count), (desk, desk_count) = samples_digests(folder / "samples.parquet")
     timeline, alerts = timeline_digest(folder)
-    return RunDigest(samples, timeline, count, alerts)
+    return RunDigest(samples, timeline, count, alerts, desk, desk_count)

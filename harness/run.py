@@ -62,6 +62,10 @@ from sim.records import FaultRecord
 from sim.specs import FaultKind
 from sim.transport import ServiceGone
 
+# The trading desks' exporter, as config/prometheus.yml scrapes it (docs/business.md).
+DESK_JOB = "trading-desk"
+DESK_INSTANCE = "trading-desk:9102"
+
 
 @dataclass
 class RunResult:
@@ -293,6 +297,7 @@ async def arun_scenario(
             rule_check.verdict()
         with _timed(timings, "parse", listener):
             samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
+            samples_from_scrapes(sim.desk_scrapes, scenario.start_unix(), DESK_JOB, DESK_INSTANCE, into=samples)
         window = EvaluationWindow(scenario.start_unix(), scenario.duration)
         plots = out_dir is not None  # what each alert watched is only plotted
         evaluation, signals = evaluate(starting, samples, groups, window, timings, listener, signals=plots)

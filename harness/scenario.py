@@ -42,6 +42,7 @@ from sim.specs import (
     TrafficSpec,
     WorldSpec,
 )
+from sim.trading import DeskRule
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 PositiveSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
@@ -79,11 +80,40 @@ Strength = Annotated[float, Field(ge=0, le=2, description="0 is calm, 1 the regi
 
 
 class PopulationModel(_Strict):
-    """A kind of client (a strategy, a desk): its share of the requests and its symbols."""
+    """A kind of client, a trading desk: its share of the requests, its symbols and its trading
+    rule (sim/trading.py; docs/business.md says what each field does)."""
 
     name: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
     share: float = Field(gt=0)
     symbols: tuple[Symbol, ...] = Field(min_length=1)
+    deadline: PositiveSeconds = Field(default=DeskRule.deadline, description="A later prediction is not used.")
+    min_confidence: float = Field(default=DeskRule.min_confidence, ge=0.5, lt=1)
+    strong_confidence: float = Field(default=DeskRule.strong_confidence, gt=0.5, le=1)
+    notional: float = Field(default=DeskRule.notional, gt=0, description="Dollars of a full-size position.")
+    cost_bp: float = Field(default=DeskRule.cost_bp, ge=0, le=100, description="A trade's cost, bp of its notional.")
+    baseline_size: float = Field(default=DeskRule.baseline_size, ge=0, le=1)
+    max_feature_age: PositiveSeconds = Field(
+        default=DeskRule.max_feature_age, description="A prediction made on older features is not used."
+    )
+
+    @model_validator(mode="after")
+    def _rule_holds(self) -> PopulationModel:
+        if self.min_confidence >= self.strong_confidence:
+            raise ValueError(
+                f"min_confidence ({self.min_confidence}) must be below strong_confidence ({self.strong_confidence})"
+            )
+        return self
+
+    def rule(self) -> DeskRule:
+        return DeskRule(
+            self.deadline,
+            self.min_confidence,
+            self.strong_confidence,
+            self.notional,
+            self.cost_bp,
+            self.baseline_size,
+            self.max_feature_age,
+        )
 
 
 class Traffic(_Strict):
@@ -93,7 +123,7 @@ class Traffic(_Strict):
     populations: tuple[PopulationModel, ...] = ()
 
     def spec(self) -> TrafficSpec:
-        populations = tuple(Population(p.name, p.share, p.symbols) for p in self.populations) or (
+        populations = tuple(Population(p.name, p.share, p.symbols, p.rule()) for p in self.populations) or (
             Population("default", 1.0, self.symbols),
         )
         return TrafficSpec(rate=self.rate, profile=self.profile, populations=populations)

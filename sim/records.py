@@ -33,6 +33,7 @@ class FaultRecord:
 class SimResult:
     duration: float
     scrapes: list[Scrape] = field(default_factory=list)
+    desk_scrapes: list[Scrape] = field(default_factory=list)  # the trading desks' /metrics, scraped alongside
     faults: list[FaultRecord] = field(default_factory=list)
     responses: Counter[str] = field(default_factory=Counter)
     feed_responses: Counter[str] = field(default_factory=Counter)

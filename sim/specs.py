@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sim.trading import DeskRule
+
 
 class FaultKind(StrEnum):
     LATENCY_SPIKE = "latency_spike"
@@ -79,11 +81,13 @@ class FaultSpec:
 
 @dataclass(frozen=True)
 class Population:
-    """One kind of client: its share of the requests and the symbols it trades."""
+    """One kind of client, a trading desk: its share of the requests, the symbols it trades and
+    its trading rule."""
 
     name: str
     share: float
     symbols: tuple[str, ...]
+    rule: DeskRule = field(default_factory=DeskRule)
 
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "NVDA", "AMZN", "GOOG")

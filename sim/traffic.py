@@ -14,6 +14,7 @@ from typing import Any
 
 import simpy
 
+from sim.book import TradeBook
 from sim.desk import Desk
 from sim.gateway import Reply, ServiceGateway, json_body
 from sim.market import Market
@@ -21,6 +22,7 @@ from sim.profile import PEAK, PROFILES
 from sim.records import SimResult
 from sim.server import ServerModel
 from sim.specs import TrafficSpec
+from sim.trading import Quote
 
 
 @dataclass
@@ -39,6 +41,7 @@ def clients(
     state: TrafficState,
     market: Market,
     desk: Desk,
+    book: TradeBook,
     rng: random.Random,
     result: SimResult,
     calendar_unix: float | None = None,
@@ -75,7 +78,9 @@ def clients(
         symbol = rng.choice(population.symbols)
         tick = market.states[symbol]
         headers = client_headers[population.name]
-        _Call(env, gateway, server, bodies[symbol], headers, desk, tick.up, result).start()
+        _Call(
+            env, gateway, server, bodies[symbol], headers, desk, book, population.name, tick.up, tick.ret, result
+        ).start()
 
 
 def at(env: simpy.Environment, t: float) -> simpy.Timeout:
@@ -100,8 +105,9 @@ class _Call:
     everything observable, are a process' ``with cores.request(): ...; yield reply; yield
     timeout(work)``: wait for a core, send the request stamped with the queueing and the
     modelled work, hold the core for the work, then release it and hand the prediction to the
-    desk. Only the work is a SimPy event. ``up`` is the direction the market will take over
-    the prediction's horizon.
+    desk, which places its order with or without the prediction (``book``). Only the work is a
+    SimPy event. ``up`` and ``ret`` are the direction and size of the move the market will make
+    over the prediction's horizon.
     """
 
     env: simpy.Environment
@@ -110,7 +116,10 @@ class _Call:
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...]
     desk: Desk
+    book: TradeBook
+    population: str
     up: bool
+    ret: float
     result: SimResult
     arrived: float = 0.0
     work: float = 0.0
@@ -141,21 +150,27 @@ class _Call:
         assert self.reply is not None
         self.server.cores.release()
         self.result.responses[self.reply.label] += 1
-        prediction_id = _prediction_id(self.reply)
-        if prediction_id is not None:
-            self.desk.record(prediction_id, self.up)
+        prediction = read_prediction(self.reply)
+        if prediction is not None:
+            self.desk.record(prediction[0], self.up)
+        self.book.place(self.env.now, self.population, None if prediction is None else prediction[1], self.ret)
 
 
-_ID_FIRST = b'{"prediction_id":"'
-
-
-def _prediction_id(reply: Reply) -> str | None:
+def read_prediction(reply: Reply) -> tuple[str, Quote] | None:
+    """The prediction's id and what a desk reads of it, or None when the reply holds none."""
     if reply.status != 200:
         return None
-    content = reply.content
-    if content.startswith(_ID_FIRST):  # the service's answer, as it serialises it: no need to parse it all
-        end = content.find(b'"', len(_ID_FIRST))
-        if end > 0 and b"\\" not in content[:end]:
-            return content[len(_ID_FIRST) : end].decode()
-    value = json.loads(content).get("prediction_id")
-    return value if isinstance(value, str) else None
+    try:
+        body = json.loads(reply.content)
+        age = body.get("features_age_seconds")
+        quote = Quote(
+            float(body["probability"]),
+            float(body["confidence"]),
+            str(body["model_version"]),
+            reply.duration,
+            None if age is None else float(age),
+        )
+        prediction_id = body["prediction_id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (prediction_id, quote) if isinstance(prediction_id, str) else None

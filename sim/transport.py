@@ -42,6 +42,13 @@ class Reply:
     status: int | None
     content: bytes = b""
     error: str | None = None
+    server_timing: bytes | None = None  # the ``Server-Timing`` header as sent, parsed on demand
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the service says it took (``Server-Timing: app;dur=<ms>``), or None when it did
+        not say: what a client that acts only on a timely answer reads."""
+        return server_duration(self.server_timing)
 
     @property
     def text(self) -> str:
@@ -55,6 +62,24 @@ class Reply:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+def server_duration(header: bytes | None) -> float | None:
+    """The ``app`` metric's ``dur`` (milliseconds) of a Server-Timing header, in seconds."""
+    if not header:
+        return None
+    for metric in header.split(b","):
+        name, _, params = metric.strip().partition(b";")
+        if name.strip() != b"app":
+            continue
+        for param in params.split(b";"):
+            key, _, value = param.strip().partition(b"=")
+            if key.strip() == b"dur":
+                try:
+                    return float(value) / 1000.0
+                except ValueError:
+                    return None
+    return None
 
 
 class Transport(Protocol):
@@ -93,6 +118,7 @@ class AsgiTransport:
         }
         sent = False
         status: int | None = None
+        timing: bytes | None = None
         chunks: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
@@ -103,16 +129,19 @@ class AsgiTransport:
             return {"type": "http.request", "body": body or b"", "more_body": False}
 
         async def send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, timing
             if message["type"] == "http.response.start":
                 status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name == b"server-timing":
+                        timing = value
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, send)
         if status is None:
             return Reply(None, error="RemoteProtocolError: the app sent no response")
-        return Reply(status, b"".join(chunks))
+        return Reply(status, b"".join(chunks), server_timing=timing)
 
     async def aclose(self) -> None:
         return None
@@ -139,7 +168,8 @@ class HttpTransport:
             raise ServiceGone(f"{self._base} refused the connection ({exc})") from exc
         except httpx.TransportError as exc:
             return Reply(None, error=f"{type(exc).__name__}: {exc}")
-        return Reply(response.status_code, content)
+        timing = response.headers.get("server-timing")
+        return Reply(response.status_code, content, server_timing=None if timing is None else timing.encode())
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -8,6 +8,7 @@ from typing import Any
 
 import simpy
 
+from sim.book import TradeBook
 from sim.desk import Desk, report
 from sim.driver import Pacing, drive, drive_paced
 from sim.faults import Boundaries, inject
@@ -58,11 +59,13 @@ async def simulate(
     server = ServerModel(env, spec.server, stream(spec.seed, "server"))
     market = Market(spec.traffic.all_symbols, stream(spec.seed, "market"), tau=spec.market.tau)
     desk = Desk(env, spec.market.horizon)
+    rules = {p.name: p.rule for p in spec.traffic.populations}
+    book = TradeBook(rules, spec.market.horizon, stream(spec.seed, "desks"))
     boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart, kill, on_switch)
     try:
         env.process(schedule(env, market, spec.market.regimes))
         if live is None:
-            env.process(scraper(env, gateway, spec.scrape_interval, result))
+            env.process(scraper(env, gateway, spec.scrape_interval, result, book))
         env.process(
             clients(
                 env,
@@ -72,6 +75,7 @@ async def simulate(
                 boundaries.traffic,
                 market,
                 desk,
+                book,
                 stream(spec.seed, "traffic"),
                 result,
                 spec.start_unix,

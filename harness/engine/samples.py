@@ -158,9 +158,11 @@ def samples_from_scrapes(
     start_unix: float,
     job: str = DEFAULT_JOB,
     instance: str = DEFAULT_INSTANCE,
+    into: SampleSet | None = None,
 ) -> SampleSet:
+    """The samples of one target's scrapes, added ``into`` a set (another target's) if given."""
     target: Labels = (("instance", instance), ("job", job))
-    out = SampleSet(start_unix)
+    out = SampleSet(start_unix) if into is None else into
     exposed = StaleMarking(out)
     reader = ScrapeReader(target)
     up, scraped = _series_labels("up", {}, target), _series_labels("scrape_samples_scraped", {}, target)

@@ -43,7 +43,9 @@ def compare(
     counts = {
         "samples": (got.sample_count, "sample_count", "samples"),
         "timeline": (got.alert_count, "alert_count", "alerts"),
+        "desk_samples": (got.desk_sample_count, "desk_sample_count", "desk samples"),
     }
+    parts = (*parts, "desk_samples") if "desk_samples" in expected and "desk_samples" not in parts else parts
     what = [
         f"{part} digest {getattr(got, part)[:16]}… ({counts[part][0]} {counts[part][2]}), "
         f"recorded {expected[part]!s:.16}… ({expected.get(counts[part][1], '?')} {counts[part][2]})"

@@ -30,7 +30,7 @@ from sim.transport import AsgiTransport
 
 def _plain_clients(  # the loop before the skipping: one timeout per candidate
     env: simpy.Environment, gateway: Any, traffic: TrafficSpec, server: Any, state: Any, market: Any,
-    desk: Any, rng: random.Random, result: SimResult, calendar_unix: float | None = None,
+    desk: Any, book: Any, rng: random.Random, result: SimResult, calendar_unix: float | None = None,
 ) -> Generator[simpy.Event, Any, None]:  # fmt: skip
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
     origin = gateway.start_unix if calendar_unix is None else calendar_unix
@@ -44,7 +44,7 @@ def _plain_clients(  # the loop before the skipping: one timeout per candidate
         tick = market.states[symbol]
         body = json.dumps({"symbol": symbol}).encode()
         headers = ((b"x-client", population.name.encode()),)
-        _Call(env, gateway, server, body, headers, desk, tick.up, result).start()
+        _Call(env, gateway, server, body, headers, desk, book, population.name, tick.up, tick.ret, result).start()
 
 
 def _run(start: str) -> SimResult:
@@ -68,3 +68,4 @@ def test_skipping_rejected_candidates_changes_nothing(start: str, monkeypatch: p
     assert sum(plain.responses.values()) > 500  # traffic really flowed, at both rates
     assert [(s.time, s.body) for s in skipping.scrapes] == [(s.time, s.body) for s in plain.scrapes]
     assert skipping.responses == plain.responses
+    assert [(s.time, s.body) for s in skipping.desk_scrapes] == [(s.time, s.body) for s in plain.desk_scrapes]
