@@ -4,28 +4,35 @@ promtool checks the rules, the Prometheus config and the rules' unit tests; amto
 the Alertmanager config and where each alert would be routed; we check what the tools
 cannot know: every rule is owned (severity, team), explained (summary) and has a runbook
 that exists, routing follows the seed's ownership, and every query of every rule and
-dashboard panel names only metrics the service really exposes (read from a real scrape).
+dashboard panel names only metrics that are really exposed: by the service or by the trading
+desks' system (each read from a real scrape).
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from promql_parser import MatchOp, VectorSelector
 
 from harness.engine import check_rules, find_binary, raw_rules
 from harness.errors import ConfigurationError, PromQLError, RuleFileError
-from harness.promql import metric_names
+from harness.promql import metric_names, nodes, parse
+from harness.run import DESK_JOB
 
 SEVERITIES = ("critical", "warning", "info")
-TEAMS = ("devops", "data-engineering", "ml-engineering")
+TEAMS = ("devops", "data-engineering", "ml-engineering", "trading-desk")
+# The service's job in config/prometheus.yml (the desks' is harness.run's DESK_JOB): an alert
+# carries the `job` of the series it reads, and is route-tested with it.
+SERVICE_JOB = "prediction-api"
 # The seed's ownership: critical pages the owning team, warnings go to its chat, info to tickets.
 RECEIVER = {"critical": "pagerduty-{team}", "warning": "chat-{team}", "info": "tickets"}
 ALWAYS_PRESENT = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"})
@@ -136,9 +143,46 @@ def check_alertmanager(path: Path) -> list[Finding]:
     )
 
 
-def check_routes(rule_files: list[Path], alertmanager: Path) -> list[Finding]:
-    """Each alert's labels, through amtool's router, must reach the receiver its owner implies."""
+def alert_jobs(expr: str, recorded: Mapping[str, str], exposed: Mapping[str, set[str]]) -> set[str]:
+    """The `job` labels an expression's result can carry: a selector's own ``job="..."``, else
+    the jobs whose scrape exposes the series it names, through recording rules (``recorded``:
+    name -> expression) down to the scraped series. Empty when nothing says (``vector(1)``, or
+    an expression alertdrill's PromQL parser cannot read)."""
+    jobs: set[str] = set()
+    todo, seen = [expr], set()
+    while todo:
+        try:
+            tree = parse(todo.pop())
+        except PromQLError:
+            continue
+        for node in nodes(tree):
+            if not isinstance(node, VectorSelector):
+                continue
+            groups = (node.matchers.matchers, *node.matchers.or_matchers)
+            pinned = {m.value for g in groups for m in g if m.name == "job" and m.op == MatchOp.Equal}
+            if pinned:
+                jobs |= pinned
+                continue
+            names = {node.name} if node.name else set()
+            names |= {m.value for g in groups for m in g if m.name == "__name__" and m.op == MatchOp.Equal}
+            for name in names:
+                if name in recorded:
+                    if name not in seen:
+                        seen.add(name)
+                        todo.append(recorded[name])
+                else:
+                    jobs |= {job for job, series in exposed.items() if name in series}
+    return jobs
+
+
+def check_routes(
+    rule_files: list[Path], alertmanager: Path, exposed: Mapping[str, set[str]] | None = None
+) -> list[Finding]:
+    """Each alert's labels, through amtool's router, must reach the receiver its owner implies:
+    its alertname, its rule's labels and (given what each job ``exposed``) each `job` it can
+    carry (alert_jobs), so a route that matches on the job is tested as Alertmanager will see it."""
     amtool = str(find_binary("amtool"))
+    recorded = {str(r["record"]): str(r.get("expr", "")) for p in rule_files for _, r in raw_rules(p) if "record" in r}
     findings = []
     for path in rule_files:
         for _, rule in alerting_rules(path):
@@ -147,17 +191,21 @@ def check_routes(rule_files: list[Path], alertmanager: Path) -> list[Finding]:
             if severity not in SEVERITIES or team not in TEAMS:
                 continue  # reported by check_rule_metadata
             expected = RECEIVER[severity].format(team=team)
-            args = [f"alertname={rule['alert']}", *(f"{k}={v}" for k, v in sorted(labels.items()))]
-            proc = _run([amtool, "config", "routes", "test", f"--config.file={alertmanager}", *args])
-            got = proc.stdout.strip()
-            if proc.returncode not in (0, 1) or got != expected:
-                findings.append(
-                    Finding(
-                        str(alertmanager),
-                        f"route of {rule['alert']} ({severity}, {team})",
-                        f"reaches {got or proc.stderr.strip()!r}, expected {expected!r}",
+            jobs: list[str | None] = [*sorted(alert_jobs(str(rule.get("expr", "")), recorded, exposed or {}))]
+            for job in jobs or [None]:
+                tested = labels if job is None or "job" in labels else {**labels, "job": job}
+                args = [f"alertname={rule['alert']}", *(f"{k}={v}" for k, v in sorted(tested.items()))]
+                proc = _run([amtool, "config", "routes", "test", f"--config.file={alertmanager}", *args])
+                got = proc.stdout.strip()
+                if proc.returncode not in (0, 1) or got != expected:
+                    on = "" if job is None else f"with job={job} "
+                    findings.append(
+                        Finding(
+                            str(alertmanager),
+                            f"route of {rule['alert']} ({severity}, {team})",
+                            f"{on}reaches {got or proc.stderr.strip()!r}, expected {expected!r}",
+                        )
                     )
-                )
     return findings
 
 
@@ -209,14 +257,29 @@ def check_queries_parse(queries: list[Query]) -> dict[int, Finding]:
     return findings
 
 
-def exposed_metrics(root: Path) -> set[str]:
-    """Every series name the service exposes, from a real scrape of an exercised instance."""
+def scrape_exercised_desks() -> str:
+    """The trading desks' /metrics (sim/book.py, the `trading-desk` job) after one of every
+    kind of order: a full-size and a smaller one on a prediction, one placed too late to use
+    it, all booked. Labelled families only show their series after use, like the service's."""
+    from sim.book import TradeBook
+    from sim.trading import DeskRule, Quote
+
+    book = TradeBook({"desk": DeskRule()}, horizon=1.0, rng=random.Random(0))
+
+    def quote(up: float, latency: float) -> Quote:
+        return Quote(up_probability=up, confidence=max(up, 1 - up), model_version="v1", latency=latency)
+
+    book.place(0.0, "desk", quote(0.95, 0.001), 2.0)  # full size, right
+    book.place(0.0, "desk", quote(0.3, 0.001), 1.5)  # smaller, wrong: a negative signal
+    book.place(0.0, "desk", quote(0.95, 0.5), -1.0)  # too late: placed without it
+    return book.exposition(2.0)
+
+
+def _series_names(exposition: str) -> set[str]:
     from prometheus_client.parser import text_string_to_metric_families
 
-    from harness.exercise import scrape_exercised_service
-
     names: set[str] = set()
-    for family in text_string_to_metric_families(scrape_exercised_service(root / "config" / "model.json")):
+    for family in text_string_to_metric_families(exposition):
         if family.type == "counter":
             names.add(f"{family.name}_total")
         elif family.type == "histogram":
@@ -227,8 +290,19 @@ def exposed_metrics(root: Path) -> set[str]:
     return names
 
 
+def exposed_by_job(root: Path) -> dict[str, set[str]]:
+    """Every series name each scraped job exposes: the service, from a real scrape of an
+    exercised instance, and the desks' system, from its exporter's."""
+    from harness.exercise import scrape_exercised_service
+
+    return {
+        SERVICE_JOB: _series_names(scrape_exercised_service(root / "config" / "model.json")),
+        DESK_JOB: _series_names(scrape_exercised_desks()),
+    }
+
+
 def check_query_metrics(queries: list[Query], known: set[str]) -> list[Finding]:
-    """Queries promtool accepts name only metrics the service exposes (or rules record); one
+    """Queries promtool accepts name only metrics a scraped job exposes (or rules record); one
     that alertdrill's PromQL parser cannot read is a warning: its names go unchecked."""
     findings = []
     for q in queries:
@@ -239,9 +313,7 @@ def check_query_metrics(queries: list[Query], known: set[str]) -> list[Finding]:
             continue
         missing = sorted(names - known)
         if missing:
-            findings.append(
-                Finding(q.file, q.where, f"names metrics the service does not expose: {', '.join(missing)}")
-            )
+            findings.append(Finding(q.file, q.where, f"names metrics nothing scraped exposes: {', '.join(missing)}"))
     return findings
 
 
@@ -264,8 +336,9 @@ def check_project(root: Path) -> list[Finding]:
         findings += check(path) if path.is_file() else [Finding(str(path), name, "missing")]
     findings += check_rule_tests(config / "tests")
     findings += check_rule_metadata(rule_files, root)
+    exposed = exposed_by_job(root)
     if (config / "alertmanager.yml").is_file():
-        findings += check_routes(rule_files, config / "alertmanager.yml")
+        findings += check_routes(rule_files, config / "alertmanager.yml", exposed)
     queries = [q for p in rule_files for q in rule_queries(p)]
     dashboard = config / "grafana-dashboard.json"
     if dashboard.is_file():
@@ -274,6 +347,6 @@ def check_project(root: Path) -> list[Finding]:
         findings.append(Finding(str(dashboard), "dashboard", "missing"))
     unparsed = check_queries_parse(queries)
     findings += unparsed.values()
-    known = exposed_metrics(root) | recorded_names(rule_files) | ALWAYS_PRESENT
+    known = set().union(*exposed.values()) | recorded_names(rule_files) | ALWAYS_PRESENT
     findings += check_query_metrics([q for i, q in enumerate(queries) if i not in unparsed], known)
     return findings

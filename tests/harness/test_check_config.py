@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.engine import raw_rules
 from harness.errors import PromQLError
-from harness.stack.check_config import check_project
+from harness.stack.check_config import alert_jobs, alerting_rules, check_project, exposed_by_job
 
 pytestmark = pytest.mark.prometheus
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +47,68 @@ def test_a_critical_alert_routed_to_chat_is_reported(project: Path) -> None:
     routed = sorted(f.where for f in findings)
     assert routed == ["route of DataPipelineFailure (critical, data-engineering)"], findings
     assert "expected 'pagerduty-data-engineering'" in findings[0].message
+
+
+DESK_ALERTS = {  # the trading desk's alerts: (severity, the job their series carry)
+    "PnLCorrelationLow": ("warning", "trading-desk"),
+    "FalsePositiveRateHigh": ("warning", "trading-desk"),
+    "AdoptionLow": ("warning", "trading-desk"),
+    "CostPerPredictionHigh": ("info", "prediction-api"),
+    "DailyBusinessReview": ("info", "trading-desk"),
+}
+
+
+def test_each_desk_alert_is_route_tested_with_its_job() -> None:
+    """The job an alert carries comes from the series it reads (through recording rules), or
+    a selector's own job="..."; amtool is asked with it."""
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    recorded = {str(r["record"]): str(r["expr"]) for _, r in raw_rules(rules) if "record" in r}
+    exposed = exposed_by_job(REPO)
+    desk = {str(r["alert"]): r for _, r in alerting_rules(rules) if r["labels"]["team"] == "trading-desk"}
+    assert {
+        a: (r["labels"]["severity"], *alert_jobs(r["expr"], recorded, exposed)) for a, r in desk.items()
+    } == DESK_ALERTS
+
+
+def test_a_desk_warning_sent_elsewhere_is_reported(project: Path) -> None:
+    path = project / "config" / "alertmanager.yml"
+    text = path.read_text()
+    path.write_text(text.replace("receiver: chat-trading-desk\n", "receiver: chat-devops\n", 1))
+    findings = check_project(project)
+    assert sorted(f.where for f in findings) == sorted(
+        f"route of {a} (warning, trading-desk)" for a, (severity, _) in DESK_ALERTS.items() if severity == "warning"
+    )
+    assert all(
+        f.message == "with job=trading-desk reaches 'chat-devops', expected 'chat-trading-desk'" for f in findings
+    )
+
+
+def test_a_route_on_the_wrong_job_is_reported(project: Path) -> None:
+    """A route matching on `job` is tested as Alertmanager will see the alert: with its job."""
+    path = project / "config" / "alertmanager.yml"
+    text = path.read_text()
+    text = text.replace(
+        """- matchers: ['team="trading-desk"']""", """- matchers: ['team="trading-desk"', 'job="prediction-api"']"""
+    )
+    path.write_text(text)
+    findings = check_project(project)
+    assert len(findings) == 3, findings
+    assert {f.where.split(" (")[0] for f in findings} == {
+        "route of PnLCorrelationLow",
+        "route of FalsePositiveRateHigh",
+        "route of AdoptionLow",
+    }
+
+
+def test_desk_metrics_are_known_from_the_desks_scrape(project: Path) -> None:
+    """Queries may name the trading desks' series (their exporter is scraped too), not others."""
+    _set_first_query(project, 'sum(rate(desk_trades_total{decision="used"}[5m]))')
+    assert check_project(project) == []
+    title = _set_first_query(project, "rate(desk_made_up_total[5m])")
+    findings = check_project(project)
+    assert [(f.where, f.message) for f in findings] == [
+        (f"panel {title!r}", "names metrics nothing scraped exposes: desk_made_up_total")
+    ]
 
 
 def _set_first_query(project: Path, expr: str) -> str:

@@ -59,6 +59,7 @@ def test_every_shipped_alert_with_a_threshold_has_its_signal() -> None:
         "AvailabilitySLOFastBurn",
         "AvailabilitySLOSlowBurn",
         "CapacityPlanning",
+        "DailyBusinessReview",
         "LatencySLOFastBurn",
         "LatencySLOSlowBurn",
         "WeeklyModelReview",

@@ -185,7 +185,7 @@ def test_the_shipped_integrations_and_routing_keys(shipped: Path) -> None:
     teams = ("devops", "data-engineering", "ml-engineering")
     assert drill.integrations == [
         *(Integration(f"pagerduty-{t}", 0, "pagerduty", True, f"pagerduty-{t}") for t in teams),
-        *(Integration(f"chat-{t}", 0, "webhook", True) for t in teams),
+        *(Integration(f"chat-{t}", 0, "webhook", True) for t in (*teams, "trading-desk")),
         Integration("tickets", 0, "email", False),
     ]
     keys = {receiver_of(drill.config, f"pagerduty-{t}")["pagerduty_configs"][0]["routing_key"]: t for t in teams}

@@ -35,7 +35,14 @@ def test_a_regime_change_drops_accuracy_and_shows_as_drift(shipped_run) -> None:
     result = shipped_run("regime_change")
     (fault,) = result.sim.faults
     fired = {a.alertname: a for a in result.alerts if a.fired_at is not None}
-    assert set(fired) == {"ModelAccuracyDrop", "FeatureDrift", "CalibrationError"}
+    # and the trading desks' own alerts, once their system has an hour of history (test_business_scenarios)
+    assert set(fired) == {
+        "ModelAccuracyDrop",
+        "FeatureDrift",
+        "CalibrationError",
+        "PnLCorrelationLow",
+        "FalsePositiveRateHigh",
+    }
     accuracy = fired["ModelAccuracyDrop"]
     assert dict(accuracy.labels)["team"] == "ml-engineering"
     assert 300 <= accuracy.fired_at - fault.start <= 600
