@@ -19,7 +19,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from harness.scenario import load_scenario
 
     scenario, base_dir = load_scenario(args.scenario)
-    if args.report:
+    if args.report or args.business_review:
         from harness.notebooks import require_report_stack
 
         require_report_stack()
@@ -44,6 +44,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from harness.notebooks import run_report
 
         print(f"  report: {run_report(out)}")
+    if args.business_review:
+        from harness.notebooks import business_review
+
+        print(f"  business review: {business_review([out], out / 'business_review.ipynb')}")
     return EXIT_PASSED if result.passed else EXIT_FAILED
 
 
@@ -161,7 +165,7 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     # A report notebook takes ~5 s a run: a sweep gets them only when asked; its analysis.ipynb always.
     reports = (seeds is None) if args.reports is None else bool(args.reports)
     analysis = args.reports is not False
-    if reports or analysis:
+    if reports or analysis or args.business_review:
         from harness.notebooks import require_report_stack
 
         require_report_stack()
@@ -221,6 +225,14 @@ def _cmd_suite(args: argparse.Namespace) -> int:
     )
     print(suite_table(entries, by_seed=seeds is not None))
     notebooks = (["*/report.ipynb"] if reports else []) + (["analysis.ipynb"] if analysis else [])
+    if args.business_review:
+        from harness.notebooks import business_review
+
+        try:  # over every run folder the suite wrote; the runs and their verdicts stand without it
+            business_review([out / e.run_folder for e in entries if e.ran], out / "business_review.ipynb")
+            notebooks.append("business_review.ipynb")
+        except Exception as exc:
+            print(f"alertdrill: business review notebook failed: {exc}", file=sys.stderr)
     print(f"run folders and suite.json in {out}" + (f"; reports: {', '.join(notebooks)}" if notebooks else ""))
     return exit_code(entries)
 
@@ -484,6 +496,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: runs/<scenario>-seed<N>)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     run.add_argument("--report", action="store_true", help="also execute the report notebook into the run folder")
+    run.add_argument(
+        "--business-review",
+        action="store_true",
+        help="also execute the trading desk's daily business review into the run folder (business_review.ipynb)",
+    )
     where = run.add_mutually_exclusive_group()
     where.add_argument(
         "--spawn",
@@ -588,7 +605,13 @@ def parser() -> argparse.ArgumentParser:
         dest="reports",
         action="store_false",
         default=None,
-        help="no notebooks at all: neither per run nor the suite's analysis.ipynb",
+        help="no report notebooks, neither per run nor analysis.ipynb (--business-review still writes its own)",
+    )
+    suite.add_argument(
+        "--business-review",
+        action="store_true",
+        help="also execute the trading desk's daily business review over every run into the suite folder "
+        "(business_review.ipynb; also with --no-reports)",
     )
     _notify_options(suite)
     suite.set_defaults(func=_cmd_suite)

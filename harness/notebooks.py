@@ -1,4 +1,5 @@
-"""Executed report notebooks: a run folder's ``report.ipynb`` and a suite's ``analysis.ipynb``.
+"""Executed report notebooks: a run folder's ``report.ipynb``, a suite's ``analysis.ipynb`` and the
+trading desk's ``business_review.ipynb`` (of a run, or of a suite's runs).
 
 The templates live in ``notebooks/``; their cell tagged ``parameters`` is replaced with the
 values for this run (papermill's convention, without papermill), then nbclient executes the
@@ -82,6 +83,13 @@ def run_report(run_folder: Path) -> Path:
 def suite_analysis(suite_folders: list[Path], out: Path) -> Path:
     folders = [_relative(f, out.parent) for f in suite_folders]  # the kernel's cwd is out's folder
     return execute(NOTEBOOKS / "suite_analysis.ipynb", {"suite_folders": folders}, out)
+
+
+def business_review(runs: list[Path], out: Path) -> Path:
+    """The trading desk's daily review (P&L attribution and correlation, adoption, false positives, cost
+    per prediction, against the seed's KPIs) of ``runs``, each reviewed on its own and then together."""
+    folders = [_relative(f, out.parent) for f in runs]  # the kernel's cwd is out's folder
+    return execute(NOTEBOOKS / "daily_business_review.ipynb", {"runs": folders}, out)
 
 
 def _relative(folder: Path, start: Path) -> str:
