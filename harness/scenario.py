@@ -92,8 +92,9 @@ class PopulationModel(_Strict):
     notional: float = Field(default=DeskRule.notional, gt=0, description="Dollars of a full-size position.")
     cost_bp: float = Field(default=DeskRule.cost_bp, ge=0, le=100, description="A trade's cost, bp of its notional.")
     baseline_size: float = Field(default=DeskRule.baseline_size, ge=0, le=1)
-    max_feature_age: PositiveSeconds = Field(
-        default=DeskRule.max_feature_age, description="A prediction made on older features is not used."
+    max_feature_age: PositiveSeconds | None = Field(
+        default=None,
+        description="A prediction made on older features is not used (default 5 s, or two feed intervals if longer).",
     )
 
     @model_validator(mode="after")
@@ -104,7 +105,7 @@ class PopulationModel(_Strict):
             )
         return self
 
-    def rule(self) -> DeskRule:
+    def rule(self, feed_interval: float) -> DeskRule:
         return DeskRule(
             self.deadline,
             self.min_confidence,
@@ -112,8 +113,14 @@ class PopulationModel(_Strict):
             self.notional,
             self.cost_bp,
             self.baseline_size,
-            self.max_feature_age,
+            self.max_feature_age or default_max_feature_age(feed_interval),
         )
+
+
+def default_max_feature_age(feed_interval: float) -> float:
+    """A desk accepts features as old as the feed normally leaves them: a world whose feed
+    publishes every 15 s has desks that trade on 15-second-old features, or none at all."""
+    return max(DeskRule.max_feature_age, 2 * feed_interval)
 
 
 class Traffic(_Strict):
@@ -122,9 +129,10 @@ class Traffic(_Strict):
     symbols: tuple[Symbol, ...] = Field(default=DEFAULT_SYMBOLS, min_length=1, description="Without populations.")
     populations: tuple[PopulationModel, ...] = ()
 
-    def spec(self) -> TrafficSpec:
-        populations = tuple(Population(p.name, p.share, p.symbols, p.rule()) for p in self.populations) or (
-            Population("default", 1.0, self.symbols),
+    def spec(self, feed_interval: float) -> TrafficSpec:
+        populations = tuple(Population(p.name, p.share, p.symbols, p.rule(feed_interval)) for p in self.populations)
+        populations = populations or (
+            Population("default", 1.0, self.symbols, DeskRule(max_feature_age=default_max_feature_age(feed_interval))),
         )
         return TrafficSpec(rate=self.rate, profile=self.profile, populations=populations)
 
@@ -522,7 +530,7 @@ class Scenario(_Strict):
             start_unix=self.start_unix(),
             scrape_interval=self.scrape_interval,
             feed_interval=self.feed_interval,
-            traffic=self.traffic.spec(),
+            traffic=self.traffic.spec(self.feed_interval),
             server=ServerSpec(self.server.workers, self.server.service_time_median, self.server.service_time_sigma),
             market=self.market.spec(),
             faults=tuple(
@@ -563,7 +571,7 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     f"fault {f.name!r} ends at {ends:g}s, after the run's {scenario.duration:g}s",
                 )
             )
-        traded = set(scenario.traffic.spec().all_symbols)
+        traded = set(scenario.traffic.spec(scenario.feed_interval).all_symbols)
         for symbol in getattr(f, "symbols", ()):
             if symbol not in traded:
                 problems.append(

@@ -226,3 +226,20 @@ def test_the_desks_trade_on_what_the_service_answers_and_change_nothing_it_sees(
     got, late = decisions(patient), decisions(hasty)
     assert sum(got.values()) == sum(late.values()) > 5000  # the same orders ...
     assert got["late"] < 0.01 * sum(got.values()) < late["late"]  # ... decided on the reply's Server-Timing
+
+
+def test_desks_accept_the_feature_age_their_world_feeds_them() -> None:
+    """A world whose feed publishes every 15 s has desks that trade on 15-second-old features:
+    with the default 5 s every prediction there would be stale and AdoptionLow would fire."""
+    from harness.scenario import parse_scenario
+
+    slow = parse_scenario("name: slow\nduration: 1m\nfeed_interval: 15s\n", "slow.yaml").world(0)
+    assert slow.traffic.populations[0].rule.max_feature_age == 30.0
+    fast = parse_scenario("name: fast\nduration: 1m\n", "fast.yaml").world(0)
+    assert fast.traffic.populations[0].rule.max_feature_age == 5.0
+    own = parse_scenario(
+        "name: own\nduration: 1m\nfeed_interval: 15s\ntraffic:\n  populations:\n"
+        "    - {name: mm, share: 1, symbols: [AAPL], max_feature_age: 2s}\n",
+        "own.yaml",
+    ).world(0)
+    assert own.traffic.populations[0].rule.max_feature_age == 2.0
