@@ -14,17 +14,23 @@ rate"): the risk the prediction made the desk take.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Final, NamedTuple
 
 NO_MODEL = "none"  # the model_version of a trade placed without a prediction
 
 
-class Decision(StrEnum):
-    USED = "used"  # in time and confident enough: the prediction decided the trade
-    LATE = "late"  # answered after the desk's deadline: the order went without it
-    STALE = "stale"  # made on features older than the desk accepts (a feed outage)
-    UNCONFIDENT = "unconfident"  # in time, below the desk's minimum confidence
-    FAILED = "failed"  # no prediction: an error status or no answer at all
+class Decision:
+    """Why an order was placed as it was. Plain strings, not an Enum: an Enum member hashes
+    through Python code, and the book counts one per request."""
+
+    USED: Final = "used"  # in time, fresh and confident enough: the prediction decided the trade
+    LATE: Final = "late"  # answered after the desk's deadline: the order went without it
+    STALE: Final = "stale"  # made on features older than the desk accepts (a feed outage)
+    UNCONFIDENT: Final = "unconfident"  # in time, below the desk's minimum confidence
+    FAILED: Final = "failed"  # no prediction: an error status or no answer at all
+
+
+DECISIONS = (Decision.USED, Decision.LATE, Decision.STALE, Decision.UNCONFIDENT, Decision.FAILED)
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,10 @@ class DeskRule:
             raise ValueError(f"baseline_size(={self.baseline_size}) must be in [0, 1]")
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     """What a desk reads of a prediction: P(up), its confidence, who made it, how long it took
-    and how old the features it was made on were."""
+    and how old the features it was made on were. (Named tuples: one of each per request, and
+    a frozen dataclass costs three times as much to make.)"""
 
     up_probability: float
     confidence: float
@@ -67,13 +73,12 @@ class Quote:
     features_age: float | None = None  # seconds; None when the caller sent the features itself
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
+class Trade(NamedTuple):
     """One order as placed. ``side`` is +1 (buy) or -1 (sell); ``size`` the fraction of the desk's
     full size; ``signal`` the prediction's signed strength (2 P(up) - 1) when it was used."""
 
     desk: str
-    decision: Decision
+    decision: str  # one of DECISIONS
     model_version: str
     side: int
     size: float

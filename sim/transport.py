@@ -68,6 +68,11 @@ def server_duration(header: bytes | None) -> float | None:
     """The ``app`` metric's ``dur`` (milliseconds) of a Server-Timing header, in seconds."""
     if not header:
         return None
+    if header.startswith(b"app;dur=") and b"," not in header:  # what alertdrill's service sends
+        try:
+            return float(header[8:]) / 1000.0
+        except ValueError:
+            return None
     for metric in header.split(b","):
         name, _, params = metric.strip().partition(b";")
         if name.strip() != b"app":
@@ -132,9 +137,11 @@ class AsgiTransport:
             nonlocal status, timing
             if message["type"] == "http.response.start":
                 status = message["status"]
-                for name, value in message.get("headers", ()):
-                    if name == b"server-timing":
-                        timing = value
+                headers = message.get("headers", ())
+                if headers and headers[-1][0] == b"server-timing":  # where the service puts it
+                    timing = headers[-1][1]
+                else:
+                    timing = next((v for k, v in headers if k == b"server-timing"), None)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 

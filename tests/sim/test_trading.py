@@ -15,7 +15,7 @@ from service.settings import Settings
 from sim import SimResult, WorldSpec, simulate
 from sim.book import TradeBook
 from sim.specs import Population, TrafficSpec
-from sim.trading import NO_MODEL, Decision, DeskRule, Quote, decide
+from sim.trading import DECISIONS, NO_MODEL, Decision, DeskRule, Quote, decide
 from sim.traffic import read_prediction
 from sim.transport import AsgiTransport, Reply, server_duration
 
@@ -48,14 +48,14 @@ def test_a_timely_confident_fresh_prediction_decides_the_trade() -> None:
         (None, Decision.FAILED),
     ],
 )
-def test_otherwise_the_desk_trades_its_baseline_without_the_prediction(q: Quote | None, decision: Decision) -> None:
+def test_otherwise_the_desk_trades_its_baseline_without_the_prediction(q: Quote | None, decision: str) -> None:
     trade = decide("mm", RULE, q, baseline_up=False)
     assert (trade.decision, trade.model_version, trade.side) == (decision, NO_MODEL, -1)
     assert (trade.size, trade.signal, trade.strong) == (RULE.baseline_size, None, False)
 
 
 def test_at_the_deadline_a_prediction_is_still_in_time() -> None:
-    assert decide("mm", RULE, quote(latency=0.005), baseline_up=True).decision is Decision.USED
+    assert decide("mm", RULE, quote(latency=0.005), baseline_up=True).decision == Decision.USED
 
 
 def test_a_trade_settles_at_the_realised_return_less_costs() -> None:
@@ -100,8 +100,8 @@ def test_nothing_is_booked_before_the_horizon_has_passed() -> None:
 def test_every_decision_of_every_desk_is_exported_from_the_start() -> None:
     values = _values(TradeBook({"mm": RULE, "arb": RULE}, 5.0, random.Random(0)).exposition(0.0))
     for desk in ("mm", "arb"):
-        for decision in Decision:
-            assert values[("desk_trades_total", (("decision", decision.value), ("desk", desk)))] == 0
+        for decision in DECISIONS:
+            assert values[("desk_trades_total", (("decision", decision), ("desk", desk)))] == 0
 
 
 def _pearson(xs: list[float], ys: list[float]) -> float:
@@ -221,7 +221,7 @@ def test_the_desks_trade_on_what_the_service_answers_and_change_nothing_it_sees(
 
     def decisions(result: SimResult) -> dict[str, float]:
         last = _values(result.desk_scrapes[-1].body or "")
-        return {d.value: _sum(last, "desk_trades_total", decision=d.value) for d in Decision}
+        return {d: _sum(last, "desk_trades_total", decision=d) for d in DECISIONS}
 
     got, late = decisions(patient), decisions(hasty)
     assert sum(got.values()) == sum(late.values()) > 5000  # the same orders ...
