@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.digest import RunDigest, run_digest
+from harness.digest import DESK_JOB_LABEL, RunDigest, run_digest
 from tests.scenarios.conftest import LONG, SHIPPED, long_scenarios, on_run, shipped
 
 pytestmark = pytest.mark.prometheus
@@ -115,17 +115,24 @@ def test_the_digests_see_one_sample_or_one_state_change(shipped_run, tmp_path: P
     assert "timeline digest" not in message
     assert "explain why" in message and regenerate("scenarios/*.yaml") in message
 
+    desk = _one_sample_changed(copy, desk=True)  # the desks' samples have a digest of their own
+    assert desk.desk_samples != changed.desk_samples and desk.samples == changed.samples
+    with pytest.raises(pytest.fail.Exception, match="desk_samples digest"):
+        compare("latency_spike", result.seed, desk, {**recorded, "samples": desk.samples}, "scenarios/*.yaml")
+
     states = (copy / "states.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (copy / "states.csv").write_text("".join(states[:-1]), encoding="utf-8")  # one pending/firing row less
     assert run_digest(copy).timeline != original.timeline
 
 
-def _one_sample_changed(folder: Path) -> RunDigest:
-    """Rewrites ``samples.parquet`` with one ordinary value moved to the next float up; its digest."""
+def _one_sample_changed(folder: Path, desk: bool = False) -> RunDigest:
+    """Rewrites ``samples.parquet`` with one ordinary value (of the trading desks' job, or of any
+    other) moved to the next float up; its digest."""
     path = folder / "samples.parquet"
     table = pq.read_table(path)
     values = table.column("value").to_numpy().copy()
-    i = next(k for k, v in enumerate(values) if math.isfinite(v) and v != 0)
+    labels = table.column("labels").to_pylist()
+    i = next(k for k, v in enumerate(values) if math.isfinite(v) and v != 0 and (DESK_JOB_LABEL in labels[k]) == desk)
     values[i] = np.nextafter(values[i], np.inf)
     column = table.schema.get_field_index("value")
     table = table.set_column(column, table.schema.field(column), pa.array(values, table.schema.field(column).type))
