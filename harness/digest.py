@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-DESK_JOB_LABEL = '"job": "trading-desk"'  # as the labels column writes it (harness.record)
+from harness.engine import DESK_JOB
+
+DESK_JOB_LABEL = f'"job": "{DESK_JOB}"'  # as the labels column writes it (harness.record)
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,6 @@ def samples_digests(path: Path) -> tuple[tuple[str, int], tuple[str, int]]:
         h.update(f"{metric}\x00{labels}\x00{ts}\x00".encode())
         h.update(struct.pack("<d", value))
     return (world.hexdigest(), counts[0]), (desks.hexdigest(), counts[1])
-
-
-def samples_digest(path: Path) -> tuple[str, int]:
-    """The digest and count of every sample but the trading desks' (see ``samples_digests``)."""
-    return samples_digests(path)[0]
 
 
 def timeline_digest(folder: Path) -> tuple[str, int]:

@@ -1,10 +1,12 @@
 """A real scrape of a service that has done everything once: features published (a null
-among them, a bad row), a prediction made, its outcome reported. Labelled families only
-show their series after use; check-config reads metric names from this scrape."""
+among them, a bad row), a prediction made, its outcome reported; and of the trading desks'
+book after one order of every kind. Labelled families only show their series after use;
+check-config reads metric names from these scrapes."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from pathlib import Path
 
 import httpx
@@ -43,3 +45,21 @@ def scrape_exercised_service(model: Path | None = None) -> str:
         return asyncio.run(_exercise(model))
     except ModelFileError as exc:
         raise ConfigurationError(str(exc)) from exc
+
+
+def scrape_exercised_desks() -> str:
+    """The trading desks' /metrics (sim/book.py, the `trading-desk` job) after one of every
+    kind of order: a full-size and a smaller one on a prediction, one placed too late to use
+    it, all booked. Labelled families only show their series after use, like the service's."""
+    from sim.book import TradeBook
+    from sim.trading import DeskRule, Quote
+
+    book = TradeBook({"desk": DeskRule()}, horizon=1.0, rng=random.Random(0))
+
+    def quote(up: float, latency: float) -> Quote:
+        return Quote(up_probability=up, confidence=max(up, 1 - up), model_version="v1", latency=latency)
+
+    book.place(0.0, "desk", quote(0.95, 0.001), 2.0)  # full size, right
+    book.place(0.0, "desk", quote(0.3, 0.001), 1.5)  # smaller, wrong: a negative signal
+    book.place(0.0, "desk", quote(0.95, 0.5), -1.0)  # too late: placed without it
+    return book.exposition(2.0)

@@ -56,17 +56,24 @@ def nodes(tree: Expr) -> list[Expr]:
     return out
 
 
-def _selected_names(selector: VectorSelector) -> set[str]:
-    names = {selector.name} if selector.name else set()
+def matched_values(selector: VectorSelector, label: str) -> set[str]:
+    """The values a selector pins ``label`` to with ``=`` (in any of its ``or`` groups); for
+    ``__name__``, the metric name written before the braces too."""
+    values = {selector.name} if label == "__name__" and selector.name else set()
     for group in (selector.matchers.matchers, *selector.matchers.or_matchers):
-        names.update(m.value for m in group if m.name == "__name__" and m.op == MatchOp.Equal)
-    return names
+        values.update(m.value for m in group if m.name == label and m.op == MatchOp.Equal)
+    return values
 
 
 def metric_names(expr: str) -> set[str]:
     """Names of the series an expression selects: ``x`` and ``{__name__="x"}``, not a regex
     on ``__name__`` (no name) nor functions, label names, strings or keywords."""
-    return {name for node in nodes(parse(expr)) if isinstance(node, VectorSelector) for name in _selected_names(node)}
+    return {
+        name
+        for node in nodes(parse(expr))
+        if isinstance(node, VectorSelector)
+        for name in matched_values(node, "__name__")
+    }
 
 
 def calendar_calls(expr: str) -> set[str]:

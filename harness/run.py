@@ -14,6 +14,8 @@ from typing import Literal
 import httpx
 
 from harness.engine import (
+    DESK_INSTANCE,
+    DESK_JOB,
     AlertInstance,
     Evaluation,
     EvaluationWindow,
@@ -61,10 +63,6 @@ from sim.faults import FaultInjectionError
 from sim.records import FaultRecord
 from sim.specs import FaultKind
 from sim.transport import ServiceGone
-
-# The trading desks' exporter, as config/prometheus.yml scrapes it (docs/business.md).
-DESK_JOB = "trading-desk"
-DESK_INSTANCE = "trading-desk:9102"
 
 
 @dataclass

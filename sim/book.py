@@ -46,6 +46,14 @@ class _Sums:
     false_negatives: int = 0  # a weaker prediction that was right: a full-size trade missed
 
 
+def _add(parts: list[float], value: float) -> None:
+    """Add ``value`` to a [positive part, negative part] pair of counters."""
+    if value >= 0:
+        parts[0] += value
+    else:
+        parts[1] -= value
+
+
 @dataclass
 class TradeBook:
     """Every desk's trades: placed now, booked ``horizon`` seconds later."""
@@ -81,32 +89,19 @@ class TradeBook:
             sums = booked.get((trade.desk, trade.model_version))
             if sums is None:
                 sums = booked[(trade.desk, trade.model_version)] = _Sums()
-            rule = rules[trade.desk]
-            notional = rule.notional * trade.size
-            gross = notional * trade.side * ret / 1e4  # Trade.settle, inlined: this runs per trade
+            gross, cost = trade.settle(ret, rules[trade.desk])
             sums.trades += 1
             if gross >= 0:
                 sums.profit += gross
             else:
                 sums.loss -= gross
-            sums.cost += notional * rule.cost_bp / 1e4
+            sums.cost += cost
             s = trade.signal
             if s is None:
                 continue
-            sr = s * ret
-            # _add, inlined
-            if s >= 0:
-                sums.s[0] += s
-            else:
-                sums.s[1] -= s
-            if ret >= 0:
-                sums.r[0] += ret
-            else:
-                sums.r[1] -= ret
-            if sr >= 0:
-                sums.sr[0] += sr
-            else:
-                sums.sr[1] -= sr
+            _add(sums.s, s)
+            _add(sums.r, ret)
+            _add(sums.sr, s * ret)
             sums.ss += s * s
             sums.rr += ret * ret
             right = trade.side * ret > 0
@@ -123,7 +118,7 @@ class TradeBook:
         return self._exposition.render().decode()
 
 
-@dataclass(eq=False)  # a registry keys its collectors by identity
+@dataclass
 class _BookCollector:
     book: TradeBook
 

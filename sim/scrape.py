@@ -19,7 +19,7 @@ from sim.records import Scrape, SimResult
 
 
 def scraper(
-    env: simpy.Environment, gateway: ServiceGateway, interval: float, result: SimResult, book: TradeBook | None = None
+    env: simpy.Environment, gateway: ServiceGateway, interval: float, result: SimResult, book: TradeBook
 ) -> Generator[simpy.Event, Any, None]:
     while True:
         reply = yield gateway.request("GET", "/metrics")
@@ -27,6 +27,5 @@ def scraper(
             result.scrapes.append(Scrape(env.now, reply.text))
         else:
             result.scrapes.append(Scrape(env.now, None))
-        if book is not None:
-            result.desk_scrapes.append(Scrape(env.now, book.exposition(env.now)))
+        result.desk_scrapes.append(Scrape(env.now, book.exposition(env.now)))
         yield env.timeout(interval)

@@ -137,11 +137,7 @@ class AsgiTransport:
             nonlocal status, timing
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = message.get("headers", ())
-                if headers and headers[-1][0] == b"server-timing":  # where the service puts it
-                    timing = headers[-1][1]
-                else:
-                    timing = next((v for k, v in headers if k == b"server-timing"), None)
+                timing = next((v for k, v in message.get("headers", ()) if k == b"server-timing"), None)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 

@@ -48,10 +48,23 @@ from harness.engine.rules import (
     read_rule_groups,
     rule_document,
 )
-from harness.engine.samples import SampleSet, Scrape, ScrapeReader, StaleMarking, parse_exposition, samples_from_scrapes
+from harness.engine.samples import (
+    DEFAULT_JOB,
+    DESK_INSTANCE,
+    DESK_JOB,
+    SampleSet,
+    Scrape,
+    ScrapeReader,
+    StaleMarking,
+    parse_exposition,
+    samples_from_scrapes,
+)
 from harness.engine.yaml_lines import compose, line_of, read_mapping, read_text
 
 __all__ = [
+    "DEFAULT_JOB",
+    "DESK_INSTANCE",
+    "DESK_JOB",
     "STALE_NAN",
     "STALE_NAN_BITS",
     "AlertInstance",

@@ -19,6 +19,9 @@ from harness.engine.remote_write import STALE_NAN, Labels, is_stale
 
 DEFAULT_JOB = "prediction-api"
 DEFAULT_INSTANCE = "prediction-api:8000"
+# The trading desks' exporter, as config/prometheus.yml scrapes it (docs/business.md).
+DESK_JOB = "trading-desk"
+DESK_INSTANCE = "trading-desk:9102"
 
 
 @dataclass

@@ -11,7 +11,6 @@ desks' system (each read from a real scrape).
 from __future__ import annotations
 
 import json
-import random
 import re
 import subprocess
 import tempfile
@@ -21,18 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from promql_parser import MatchOp, VectorSelector
+from promql_parser import VectorSelector
 
-from harness.engine import check_rules, find_binary, raw_rules
+from harness.engine import DEFAULT_JOB, DESK_JOB, check_rules, find_binary, raw_rules
 from harness.errors import ConfigurationError, PromQLError, RuleFileError
-from harness.promql import metric_names, nodes, parse
-from harness.run import DESK_JOB
+from harness.promql import matched_values, metric_names, nodes, parse
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("devops", "data-engineering", "ml-engineering", "trading-desk")
-# The service's job in config/prometheus.yml (the desks' is harness.run's DESK_JOB): an alert
-# carries the `job` of the series it reads, and is route-tested with it.
-SERVICE_JOB = "prediction-api"
 # The seed's ownership: critical pages the owning team, warnings go to its chat, info to tickets.
 RECEIVER = {"critical": "pagerduty-{team}", "warning": "chat-{team}", "info": "tickets"}
 ALWAYS_PRESENT = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"})
@@ -158,14 +153,11 @@ def alert_jobs(expr: str, recorded: Mapping[str, str], exposed: Mapping[str, set
         for node in nodes(tree):
             if not isinstance(node, VectorSelector):
                 continue
-            groups = (node.matchers.matchers, *node.matchers.or_matchers)
-            pinned = {m.value for g in groups for m in g if m.name == "job" and m.op == MatchOp.Equal}
+            pinned = matched_values(node, "job")
             if pinned:
                 jobs |= pinned
                 continue
-            names = {node.name} if node.name else set()
-            names |= {m.value for g in groups for m in g if m.name == "__name__" and m.op == MatchOp.Equal}
-            for name in names:
+            for name in matched_values(node, "__name__"):
                 if name in recorded:
                     if name not in seen:
                         seen.add(name)
@@ -257,24 +249,6 @@ def check_queries_parse(queries: list[Query]) -> dict[int, Finding]:
     return findings
 
 
-def scrape_exercised_desks() -> str:
-    """The trading desks' /metrics (sim/book.py, the `trading-desk` job) after one of every
-    kind of order: a full-size and a smaller one on a prediction, one placed too late to use
-    it, all booked. Labelled families only show their series after use, like the service's."""
-    from sim.book import TradeBook
-    from sim.trading import DeskRule, Quote
-
-    book = TradeBook({"desk": DeskRule()}, horizon=1.0, rng=random.Random(0))
-
-    def quote(up: float, latency: float) -> Quote:
-        return Quote(up_probability=up, confidence=max(up, 1 - up), model_version="v1", latency=latency)
-
-    book.place(0.0, "desk", quote(0.95, 0.001), 2.0)  # full size, right
-    book.place(0.0, "desk", quote(0.3, 0.001), 1.5)  # smaller, wrong: a negative signal
-    book.place(0.0, "desk", quote(0.95, 0.5), -1.0)  # too late: placed without it
-    return book.exposition(2.0)
-
-
 def _series_names(exposition: str) -> set[str]:
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -293,10 +267,10 @@ def _series_names(exposition: str) -> set[str]:
 def exposed_by_job(root: Path) -> dict[str, set[str]]:
     """Every series name each scraped job exposes: the service, from a real scrape of an
     exercised instance, and the desks' system, from its exporter's."""
-    from harness.exercise import scrape_exercised_service
+    from harness.exercise import scrape_exercised_desks, scrape_exercised_service
 
     return {
-        SERVICE_JOB: _series_names(scrape_exercised_service(root / "config" / "model.json")),
+        DEFAULT_JOB: _series_names(scrape_exercised_service(root / "config" / "model.json")),
         DESK_JOB: _series_names(scrape_exercised_desks()),
     }
 

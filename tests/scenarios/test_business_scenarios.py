@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.run import DESK_JOB, RunResult, run_scenario
+from harness.engine import DESK_JOB
+from harness.run import RunResult, run_scenario
 from harness.scenario import parse_scenario
 from tests.scenarios.conftest import on_run
 
