@@ -13,12 +13,12 @@ from typing import Literal
 
 import httpx
 
+from harness.deployments import deployments_json, with_deployments
 from harness.engine import (
-    DESK_INSTANCE,
-    DESK_JOB,
     AlertInstance,
     Evaluation,
     EvaluationWindow,
+    Labels,
     RuleGroup,
     RuleTimeline,
     SampleSet,
@@ -26,12 +26,12 @@ from harness.engine import (
     checking_rules,
     evaluate_groups,
     read_rule_groups,
-    samples_from_scrapes,
     starting_prometheus,
     write,
 )
 from harness.errors import ConfigurationError, FaultError, ServiceLostError
 from harness.events import RunListener, Silent
+from harness.gates import GateOracle, LiveSamples
 from harness.notify import (
     DEFAULT_SPEED,
     Outage,
@@ -61,6 +61,7 @@ from service.model import ModelFileError, load_model
 from sim import SimResult, WorldSpec, simulate
 from sim.faults import FaultInjectionError
 from sim.records import FaultRecord
+from sim.rollout import Oracle
 from sim.specs import FaultKind
 from sim.transport import ServiceGone
 
@@ -138,6 +139,20 @@ def service_target(
             yield target
 
 
+def scenario_world(scenario: Scenario, seed: int, base_dir: Path | None) -> WorldSpec:
+    """The simulator's view of the scenario, its replicas and releases included (their models
+    are read from ``base_dir`` for their versions)."""
+    world = scenario.world(seed)
+    if scenario.deployment is None:
+        return world
+    if base_dir is None:
+        raise ConfigurationError(f"scenario {scenario.name}: a deployment needs the scenario's folder for its models")
+    try:
+        return with_deployments(world, scenario, base_dir)
+    except (ModelFileError, ValueError) as exc:
+        raise ConfigurationError(f"scenario {scenario.name}: field deployments: {exc}") from exc
+
+
 async def simulate_scenario(
     scenario: Scenario,
     seed: int,
@@ -145,12 +160,22 @@ async def simulate_scenario(
     service: ServiceMode = "in-process",
     admin_token: str | None = None,
     model: Path | None = None,
+    base_dir: Path | None = None,
+    oracle: Oracle | None = None,
+    result: SimResult | None = None,
 ) -> SimResult:
-    """Drive the service (in-process by default) through the scenario's world."""
+    """Drive the service (in-process by default) through the scenario's world; ``oracle``
+    answers its rollouts' gates, ``result`` is filled as the world runs."""
     listener = listener or Silent()
-    world = scenario.world(seed)
+    world = scenario_world(scenario, seed, base_dir)
     scale_out = scenario.service.scale_out_rps
     with service_target(service, seed, world, admin_token, model, scale_out) as target:
+        grows = world.fleet.replicas > 1 or world.rollouts or world.fleet.autoscaling is not None
+        if grows and target.launch is None:
+            raise ConfigurationError(
+                f"scenario {scenario.name}: replicas and releases need a service alertdrill starts "
+                "(in-process or --spawn, not --service-url)"
+            )
         try:
             return await simulate(
                 world,
@@ -158,6 +183,9 @@ async def simulate_scenario(
                 admin_token=target.admin_token,
                 on_progress=lambda now: listener.simulated(now, world.duration),
                 restart=target.restart,
+                launch=target.launch,
+                oracle=oracle,
+                result=result,
             )
         except FaultInjectionError as exc:
             raise FaultError(f"{scenario.name}: {exc}") from exc
@@ -195,13 +223,15 @@ def evaluate(
     listener: RunListener,
     *,
     signals: bool = False,
+    unwritten: list[tuple[Labels, list[tuple[int, float]]]] | None = None,
 ) -> tuple[Evaluation, list[SignalSeries]]:
-    """Write the samples into the run's fresh Prometheus and evaluate every group there; with
-    ``signals``, also what each alert watched (for a run folder's plots)."""
+    """Write the samples into the run's Prometheus (those not ``unwritten`` already are there:
+    a rollout's gates asked for them) and evaluate every group there; with ``signals``, also
+    what each alert watched (for a run folder's plots)."""
     prom = starting.ready()
     with httpx.Client(timeout=60.0) as client:
         with _timed(timings, "write", listener):
-            write(client, prom.url, list(samples.series.items()))
+            write(client, prom.url, list(samples.series.items()) if unwritten is None else unwritten)
         with _timed(timings, "evaluate", listener):
             evaluation = evaluate_groups(client, prom.url, groups, window)
         if not signals:
@@ -288,17 +318,24 @@ async def arun_scenario(
         except Exception:  # a file promtool rejects may not even be readable: promtool's words first
             rule_check.verdict()
             raise
-        with _timed(timings, "simulate", listener):
-            preflight = Preflight(listener, (rule_check.verdict_if_done, starting.check_alive))
-            sim = await simulate_scenario(scenario, seed, preflight, service, admin_token, model)
+        sim = SimResult(duration=scenario.duration)
+        live = LiveSamples(sim, SampleSet(scenario.start_unix()))
+        with httpx.Client(timeout=60.0) as client:
+            oracle = GateOracle(live, lambda: starting.ready().url, client) if scenario.deployments else None
+            with _timed(timings, "simulate", listener):
+                preflight = Preflight(listener, (rule_check.verdict_if_done, starting.check_alive))
+                await simulate_scenario(scenario, seed, preflight, service, admin_token, model, base_dir, oracle, sim)
         with _timed(timings, "check rules", listener):
             rule_check.verdict()
         with _timed(timings, "parse", listener):
-            samples = samples_from_scrapes(sim.scrapes, scenario.start_unix())
-            samples_from_scrapes(sim.desk_scrapes, scenario.start_unix(), DESK_JOB, DESK_INSTANCE, into=samples)
+            live.advance()
+            samples = live.samples
         window = EvaluationWindow(scenario.start_unix(), scenario.duration)
         plots = out_dir is not None  # what each alert watched is only plotted
-        evaluation, signals = evaluate(starting, samples, groups, window, timings, listener, signals=plots)
+        unwritten = live.unwritten() if oracle is not None else None
+        evaluation, signals = evaluate(
+            starting, samples, groups, window, timings, listener, signals=plots, unwritten=unwritten
+        )
     timelines = evaluation.timelines
     instances = [a for t in timelines for a in t.instances]
     sim.faults[:] = sorted(sim.faults + outage_records(scenario), key=lambda f: (f.start, f.name))
@@ -306,7 +343,9 @@ async def arun_scenario(
     if am_path is not None and speed is not None:
         with _timed(timings, "notify", listener):
             sent = notify(scenario, groups, timelines, am_config, am_path, speed, out_dir)
-    verdict = judge(scenario, sim.faults, instances, sent.notifications if sent is not None else None)
+    verdict = judge(
+        scenario, sim.faults, instances, sent.notifications if sent is not None else None, sim.rollouts, sim.failed_at
+    )
     timings["total"] = time.perf_counter() - started
     result = RunResult(scenario, seed, verdict, sim, samples, timelines, paths, timings, out_dir, signals, sent)
     if out_dir is not None:
@@ -421,6 +460,8 @@ def write_run_files(result: RunResult, staging: Path) -> None:
     write_openmetrics(staging / "samples.om", result.samples)
     write_signals(staging / "signals.csv", result.signals)
     write_json(staging / "rules.json", rules_json(result))
+    if result.sim.rollouts or result.sim.scaling:
+        write_json(staging / "deployments.json", deployments_json(result.sim))
     if result.replay is not None:
         write_jsonl(staging / "notifications.jsonl", (n.record() for n in result.replay.notifications))
         write_jsonl(staging / "alerts_sent.jsonl", (p.record() for p in result.replay.sent))

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.deployments import DeploymentOptions, Rollout, RolloutExpectation, deployment_problems
 from harness.engine import compose, line_of, parse_duration, read_text
 from harness.errors import ScenarioError
 from service.model import FEATURES
@@ -505,6 +506,11 @@ class Scenario(_Strict):
         default=None, description="What each receiver hears; absent: notifications are recorded, not judged."
     )
     unexpected_alerts: Literal["fail", "ignore"] = "fail"
+    deployment: DeploymentOptions | None = Field(
+        default=None, description="The service as replicas (absent: one service, its series without version)."
+    )
+    deployments: tuple[Rollout, ...] = Field(default=(), description="Releases during the run: canary, blue_green.")
+    rollout_expectations: tuple[RolloutExpectation, ...] = ()
     _origin: _Origin | None = PrivateAttr(default=None)  # set by parse_scenario, for later errors' lines
 
     @model_validator(mode="after")
@@ -587,6 +593,7 @@ def reference_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
             problems.append((("notifications", i, "fault"), f"{n.fault!r} names no fault (faults: {names})"))
     if scenario.start.tzinfo is None:
         problems.append((("start",), "start must carry a timezone, e.g. 2026-01-05T14:30:00Z"))
+    problems += deployment_problems(scenario)
     return problems
 
 

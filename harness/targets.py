@@ -26,6 +26,7 @@ import httpx
 from harness.engine import bound, free_port, stop, wait_until_ready
 from harness.errors import ConfigurationError, EngineError
 from service import Settings, SimulatedClock, create_app
+from sim.specs import Build
 from sim.transport import AsgiTransport, Headers, HttpTransport, Reply, ServiceGone, Transport
 
 READY_TIMEOUT = 30.0
@@ -38,6 +39,7 @@ class Target:
     start: Callable[[], Transport]
     restart: Callable[[], Transport] | None
     last_words: Callable[[], str] = lambda: ""  # what a service that died said last, for errors
+    launch: Callable[[Build], Transport] | None = None  # another replica, serving the build's model
 
 
 def _loopback_transport(url: str, retries: int = 2) -> Transport:
@@ -69,7 +71,11 @@ def in_process(
     def start() -> Transport:
         return AsgiTransport(create_app(settings, SimulatedClock(start_unix)))
 
-    yield Target("http://service", token, start, start)
+    def launch(build: Build) -> Transport:
+        own = settings.model_copy(update={"model_path": build.model or settings.model_path})
+        return AsgiTransport(create_app(own, SimulatedClock(start_unix)))
+
+    yield Target("http://service", token, start, start, launch=launch)
 
 
 @contextlib.contextmanager
@@ -173,9 +179,22 @@ def spawned(
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as stderr:
         served = ServedProcess(serve_command(port, seed, workers, model, scale_out_rps, symbols), url, token, stderr)
+        replicas: list[ServedProcess] = []
+
+        def launch(build: Build) -> Transport:
+            """Another replica: a process of its own, on a port of its own, ready before it returns."""
+            at = free_port()
+            own = Path(build.model) if build.model else model
+            command = serve_command(at, seed, workers, own, scale_out_rps, symbols)
+            replica = ServedProcess(command, f"http://127.0.0.1:{at}", token, stderr)
+            replicas.append(replica)
+            return replica.start()
+
         try:
-            yield Target(url, token, served.start, served.start, served.last_words)
+            yield Target(url, token, served.start, served.start, served.last_words, launch)
         finally:
+            for replica in replicas:
+                replica.stop()
             served.stop()
 
 

@@ -8,12 +8,14 @@ that nothing else fires, not only that the right thing does.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.deployments import describe_rollout, judge_rollout
 from harness.engine import AlertInstance
 from harness.notify import Notification
 from harness.scenario import Expectation, NotificationExpectation, Scenario
-from sim.records import FaultRecord
+from sim.records import FaultRecord, RolloutRecord
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,11 @@ def judge(
     faults: list[FaultRecord],
     instances: list[AlertInstance],
     sent: list[Notification] | None = None,
+    rollouts: list[RolloutRecord] | None = None,
+    failed_at: Sequence[float] = (),
 ) -> Verdict:
-    """The run's verdict: its alert expectations, then (with ``sent``) its notification ones."""
+    """The run's verdict: its alert expectations, then (with ``sent``) its notification ones,
+    then what its releases came to (``rollouts``, the simulation's records)."""
     fired = sorted((a for a in instances if a.fired_at is not None), key=lambda a: (a.fired_at, a.alertname))
     by_name = {f.name: f for f in faults}
     results = []
@@ -160,6 +165,9 @@ def judge(
                 )
     if sent is not None:
         results.extend(judge_notifications(scenario, faults, sent))
+    for r in scenario.rollout_expectations:
+        passed, observed = judge_rollout(r, rollouts or [], failed_at)
+        results.append(ExpectationResult(describe_rollout(r), r.deployment, passed, observed))
     return Verdict(all(r.passed for r in results), tuple(results))
 
 

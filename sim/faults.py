@@ -13,10 +13,10 @@ from typing import Any
 import simpy
 
 from sim.feed import FeedFaults
-from sim.gateway import Reply, ServiceGateway
+from sim.fleet import Fleet
+from sim.gateway import Reply
 from sim.market import Market
 from sim.records import FaultRecord, SimResult
-from sim.server import ServerModel
 from sim.specs import FEED_FAULTS, FaultKind, FaultSpec
 from sim.traffic import TrafficState
 from sim.transport import Transport
@@ -28,11 +28,11 @@ class FaultInjectionError(RuntimeError):
 
 @dataclass
 class Boundaries:
-    """Everything a fault can act on."""
+    """Everything a fault can act on. The service's faults (chaos hooks, CPU, a crash) hit every
+    replica running when they start: a bad dependency or a bad config reaches every pod."""
 
     env: simpy.Environment
-    gateway: ServiceGateway
-    server: ServerModel
+    fleet: Fleet
     traffic: TrafficState
     market: Market
     feed: FeedFaults
@@ -57,12 +57,13 @@ CHAOS_KINDS = frozenset(_CHAOS)  # faults the service's chaos hooks carry, named
 
 def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy.Event, Any, None]:
     if fault.kind in _CHAOS:
-        reply = yield b.gateway.request(
-            "PUT", f"/admin/chaos/{fault.name}", json=_CHAOS[fault.kind](fault.magnitude), admin=True
-        )
-        _check(reply, fault, "switch on")
-        if fault.kind is FaultKind.CPU_HOG:
-            b.env.process(b.server.hog(fault.magnitude, until))
+        for replica in b.fleet.live():
+            reply = yield replica.gateway.request(
+                "PUT", f"/admin/chaos/{fault.name}", json=_CHAOS[fault.kind](fault.magnitude), admin=True
+            )
+            _check(reply, fault, "switch on")
+            if fault.kind is FaultKind.CPU_HOG:
+                b.env.process(replica.server.hog(fault.magnitude, until))
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier *= fault.magnitude
     elif fault.kind is FaultKind.TRAFFIC_RAMP:
@@ -81,14 +82,17 @@ def _switch_on(b: Boundaries, fault: FaultSpec, until: float) -> Generator[simpy
             )
         if b.kill is not None:
             b.kill()
-        b.gateway.crash()
+        for replica in b.fleet.live():
+            replica.gateway.crash()
 
 
 def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, None]:
     if fault.kind in _CHAOS:
-        if not b.gateway.down:  # a crash already took the chaos hook with the process
-            reply = yield b.gateway.request("DELETE", f"/admin/chaos/{fault.name}", admin=True)
-            if reply.status != 404:  # the process was restarted meanwhile: nothing to switch off
+        for replica in b.fleet.live():
+            if replica.gateway.down:  # a crash already took the chaos hook with the process
+                continue
+            reply = yield replica.gateway.request("DELETE", f"/admin/chaos/{fault.name}", admin=True)
+            if reply.status != 404:  # restarted, or started, since: nothing to switch off
                 _check(reply, fault, "switch off")
     elif fault.kind is FaultKind.TRAFFIC_SURGE:
         b.traffic.multiplier /= fault.magnitude
@@ -102,7 +106,12 @@ def _switch_off(b: Boundaries, fault: FaultSpec) -> Generator[simpy.Event, Any, 
         b.market.undampen(fault.name)
     elif fault.kind is FaultKind.SERVICE_CRASH:
         assert b.restart is not None
-        b.gateway.restart(b.restart())
+        for replica in b.fleet.live():
+            if replica.gateway.down:
+                first = replica is b.fleet.replicas[0]
+                replica.gateway.restart(
+                    b.restart() if first or b.fleet.launch is None else b.fleet.launch(replica.build)
+                )
 
 
 RAMP_STEP = 60.0  # a ramp climbs once a simulated minute

@@ -16,7 +16,8 @@ from typing import Any
 import simpy
 
 from service.model import FEATURES  # the service's contract: the factors it predicts from
-from sim.gateway import ServiceGateway
+from sim.fleet import Fleet
+from sim.gateway import json_body
 from sim.market import Market
 from sim.records import SimResult
 from sim.specs import FaultKind, FaultSpec
@@ -79,7 +80,7 @@ class FeedFaults:
 
 def feed(
     env: simpy.Environment,
-    gateway: ServiceGateway,
+    fleet: Fleet,
     market: Market,
     interval: float,
     faults: FeedFaults,
@@ -87,7 +88,7 @@ def feed(
     result: SimResult,
 ) -> Generator[simpy.Event, Any, None]:
     while True:
-        now = gateway.now_unix()
+        now = fleet.primary.now_unix()
         market.step(now, interval)
         if faults.outage:
             result.feed_responses["outage"] += 1
@@ -97,6 +98,8 @@ def feed(
                 values = {k: round(v, 6) for k, v in state.factors.items()}
                 fresh = {"symbol": symbol, "timestamp": now, "features": values}
                 updates.append(faults.row(symbol, fresh, rng))
-            reply = yield gateway.request("POST", "/features", json={"source": SOURCE, "updates": updates})
-            result.feed_responses[reply.label] += 1
+            body = json_body({"source": SOURCE, "updates": updates})
+            for replica in fleet.live():  # every replica reads the same pipeline
+                reply = yield replica.gateway.request("POST", "/features", content=body)
+                result.feed_responses[reply.label] += 1
         yield env.timeout(interval)

@@ -9,7 +9,7 @@ and a run is reproducible from its seed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +38,41 @@ def json_body(value: Any) -> bytes:
 
 @dataclass
 class _Exchange:
+    gateway: ServiceGateway
     answer: Callable[[Reply], object]  # an event's succeed, or a caller's callback
     method: str
     path: str
     headers: Headers
     content: bytes | None
+
+
+@dataclass
+class Outbox:
+    """What the world has asked for and not yet had answered, across every replica's gateway, in
+    the order it was asked: exchanges with the service, and questions to somebody outside the
+    world (a rollout gate asks the run's Prometheus). One outbox, so the driver flushes one queue
+    and replies come back in the order of the requests, whichever replica served them."""
+
+    exchanges: list[_Exchange] = field(default_factory=list)
+    questions: list[tuple[Callable[[], Awaitable[Any]], Callable[[Any], object]]] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.exchanges) or bool(self.questions)
+
+    def ask(self, question: Callable[[], Awaitable[Any]], answer: Callable[[Any], object]) -> None:
+        """Queue ``question`` (a coroutine factory); ``answer`` gets its result when flushed."""
+        self.questions.append((question, answer))
+
+    async def flush(self) -> None:
+        """Send every queued exchange in order and hand each its reply; then answer questions."""
+        while self.exchanges or self.questions:
+            batch, self.exchanges = self.exchanges, []
+            for ex in batch:
+                ex.answer(await ex.gateway._send(ex))
+            asked, self.questions = self.questions, []
+            for question, answer in asked:
+                answer(await question())
 
 
 @dataclass
@@ -52,7 +82,7 @@ class ServiceGateway:
     start_unix: float
     admin_token: str | None = None
     down: bool = False
-    _queue: list[_Exchange] = field(default_factory=list)
+    outbox: Outbox = field(default_factory=Outbox)
     _retired: list[Transport] = field(default_factory=list)
 
     def now_unix(self) -> float:
@@ -100,18 +130,15 @@ class ServiceGateway:
             content = json_body(json)
         if content is not None:
             sent.append(_JSON)
-        self._queue.append(_Exchange(answer, method, path, sent, content))
+        self.outbox.exchanges.append(_Exchange(self, answer, method, path, sent, content))
 
     @property
     def pending(self) -> bool:
-        return bool(self._queue)
+        return self.outbox.pending
 
     async def flush(self) -> None:
-        """Send every queued exchange in order and hand each its reply."""
-        while self._queue:
-            batch, self._queue = self._queue, []
-            for ex in batch:
-                ex.answer(await self._send(ex))
+        """Send everything queued in the outbox this gateway shares (see ``Outbox.flush``)."""
+        await self.outbox.flush()
 
     def crash(self) -> None:
         """The service process is gone: every exchange fails as a refused connection would."""

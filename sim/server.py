@@ -65,6 +65,7 @@ class ServerModel:
     spec: ServerSpec
     rng: random.Random
     cores: Cores = field(init=False)
+    cpu_seconds: float = 0.0  # CPU work done (started) so far: what the kubelet reads for the autoscaler
 
     def __post_init__(self) -> None:
         self.cores = Cores(self.env, self.spec.workers)
@@ -85,6 +86,7 @@ class ServerModel:
         while self.env.now < until - 1e-9:
             yield self.cores.request()
             run = min(HOG_SLICE * share, until - self.env.now)
+            self.cpu_seconds += run
             yield self.env.timeout(run)
             self.cores.release()
             if share < 1.0 and self.env.now < until - 1e-9:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sim.autoscaler import HpaSpec
 from sim.trading import DeskRule
 
 
@@ -143,6 +144,79 @@ class MarketSpec:
 
 
 @dataclass(frozen=True)
+class Build:
+    """What a replica runs: a model ``version`` (the label its series carry), the ``model`` the
+    harness's launcher loads for it (a path; the simulator never opens it), and the CPU work
+    each request costs on it (a new version may be heavier)."""
+
+    version: str
+    model: str
+    server: ServerSpec = field(default_factory=ServerSpec)
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    """A HorizontalPodAutoscaler on the stable version's replicas (``sim.autoscaler``'s rule)."""
+
+    hpa: HpaSpec
+
+
+@dataclass(frozen=True)
+class FleetSpec:
+    """The service as replicas behind a weighted router.
+
+    ``labelled`` False is the single service of every scenario without a ``deployment``: one
+    target, ``prediction-api:8000``, its series without a ``version`` label, exactly as before
+    replicas existed. True: each replica is its own ``instance`` and its series carry
+    ``version``, as a Kubernetes pod's would after relabelling, and the rollout controller's
+    state is scraped as the ``rollout-controller`` job. A replica started mid-run takes
+    ``startup_delay`` seconds before it is ready (routable, scraped).
+    """
+
+    replicas: int = 1
+    labelled: bool = False
+    startup_delay: float = 30.0
+    autoscaling: Autoscaling | None = None
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One analysis of a rollout step: ``query`` (PromQL with ``{new}`` and ``{old}`` standing for
+    the versions' label values) must be at most ``max`` and at least ``min``; it is judged only
+    once ``samples`` (PromQL, same placeholders) is at least ``min_samples``, else the step waits.
+    The real Prometheus evaluates both, at the simulated instant of the decision."""
+
+    name: str
+    query: str
+    max: float | None = None
+    min: float | None = None
+    samples: str | None = None
+    min_samples: float = 0.0
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """A release started at ``at``: ``canary`` moves ``steps`` (fractions of traffic, the last 1.0)
+    to ``build``, judging its gates ``step_every`` seconds into each step before the last; reaching
+    the last (all traffic) is the promotion, as in Argo Rollouts; ``blue_green`` brings up
+    as many green replicas as blue has, smoke-checks them, switches all traffic at once, and keeps
+    blue for ``keep_old`` seconds while the gates watch green. A gate that fails rolls back; one
+    that cannot judge (too few samples) ``inconclusive_limit`` times in a row rolls back too."""
+
+    name: str
+    kind: str  # "canary" or "blue_green"
+    at: float
+    build: Build
+    steps: tuple[float, ...] = (0.05, 0.25, 0.5, 1.0)
+    step_every: float = 600.0
+    replicas: int = 1
+    gates: tuple[GateSpec, ...] = ()
+    keep_old: float = 600.0
+    smoke_requests: int = 20
+    inconclusive_limit: int = 3
+
+
+@dataclass(frozen=True)
 class WorldSpec:
     duration: float
     seed: int
@@ -153,3 +227,6 @@ class WorldSpec:
     server: ServerSpec = field(default_factory=ServerSpec)
     market: MarketSpec = field(default_factory=MarketSpec)
     faults: tuple[FaultSpec, ...] = ()
+    build: Build | None = None  # the version serving at second 0; None: the launcher's default model
+    fleet: FleetSpec = field(default_factory=FleetSpec)
+    rollouts: tuple[RolloutSpec, ...] = ()

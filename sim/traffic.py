@@ -16,11 +16,11 @@ from pydantic_core import from_json
 
 from sim.book import TradeBook
 from sim.desk import Desk
-from sim.gateway import Reply, ServiceGateway, json_body
+from sim.fleet import Fleet, Replica
+from sim.gateway import Reply, json_body
 from sim.market import Market
 from sim.profile import PEAK, PROFILES
 from sim.records import SimResult
-from sim.server import ServerModel
 from sim.specs import TrafficSpec
 from sim.trading import Quote
 
@@ -35,9 +35,8 @@ class TrafficState:
 
 def clients(
     env: simpy.Environment,
-    gateway: ServiceGateway,
+    fleet: Fleet,
     traffic: TrafficSpec,
-    server: ServerModel,
     state: TrafficState,
     market: Market,
     desk: Desk,
@@ -49,7 +48,7 @@ def clients(
     """A Poisson process whose rate follows the profile, by thinning; each request a ``_Call``.
 
     The profile reads the scenario's calendar (``calendar_unix``, Unix seconds of second 0;
-    default the gateway's clock): a live drill stamps its requests with the wall clock but keeps
+    default the world's clock): a live drill stamps its requests with the wall clock but keeps
     the traffic of the time of day its scenario describes.
 
     Candidates are drawn at the profile's peak rate and kept with probability profile/peak;
@@ -60,7 +59,7 @@ def clients(
     something else scheduled before it, waits for a timeout.
     """
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
-    origin = gateway.start_unix if calendar_unix is None else calendar_unix
+    origin = fleet.start_unix if calendar_unix is None else calendar_unix
     shares = list(accumulate(p.share for p in traffic.populations))
     # What a client sends again and again is encoded once.
     client_headers = {p.name: ((b"x-client", p.name.encode()),) for p in traffic.populations}
@@ -79,7 +78,7 @@ def clients(
         tick = market.states[symbol]
         headers = client_headers[population.name]
         _Call(
-            env, gateway, server, bodies[symbol], headers, desk, book, population.name, tick.up, tick.ret, result
+            env, fleet.route(), bodies[symbol], headers, desk, book, population.name, tick.up, tick.ret, result
         ).start()
 
 
@@ -107,12 +106,11 @@ class _Call:
     modelled work, hold the core for the work, then release it and hand the prediction to the
     desk, which places its order with or without the prediction (``book``). Only the work is a
     SimPy event. ``up`` and ``ret`` are the direction and size of the move the market will make
-    over the prediction's horizon.
+    over the prediction's horizon. The router chose the ``replica`` when the request arrived.
     """
 
     env: simpy.Environment
-    gateway: ServiceGateway
-    server: ServerModel
+    replica: Replica
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...]
     desk: Desk
@@ -127,11 +125,13 @@ class _Call:
 
     def start(self) -> None:
         self.arrived = self.env.now
-        self.server.cores.acquire(self._served)
+        self.replica.server.cores.acquire(self._served)
 
     def _served(self) -> None:
-        self.work = work = self.server.service_time()
-        self.gateway.call(
+        server = self.replica.server
+        self.work = work = server.service_time()
+        server.cpu_seconds += work
+        self.replica.gateway.call(
             self._answered,
             "POST",
             "/predict",
@@ -148,11 +148,14 @@ class _Call:
 
     def _done(self, _: simpy.Event) -> None:
         assert self.reply is not None
-        self.server.cores.release()
-        self.result.responses[self.reply.label] += 1
+        self.replica.server.cores.release()
+        label = self.reply.label
+        self.result.responses[label] += 1
+        if label != "200":
+            self.result.failed_at.append(self.env.now)
         prediction = read_prediction(self.reply)
         if prediction is not None:
-            self.desk.record(prediction[0], self.up)
+            self.desk.record(prediction[0], self.up, self.replica)
         self.book.place(self.env.now, self.population, None if prediction is None else prediction[1], self.ret)
 
 

@@ -13,12 +13,13 @@ from sim.desk import Desk, report
 from sim.driver import Pacing, drive, drive_paced
 from sim.faults import Boundaries, inject
 from sim.feed import FeedFaults, feed
-from sim.gateway import ServiceGateway
+from sim.fleet import Fleet, Launcher
 from sim.market import Market
 from sim.records import SimResult
+from sim.rollout import Oracle, RolloutController
+from sim.scaling import autoscale
 from sim.scrape import scraper
-from sim.server import ServerModel
-from sim.specs import FaultSpec, RegimePhase, WorldSpec
+from sim.specs import Build, FaultSpec, RegimePhase, WorldSpec
 from sim.traffic import TrafficState, clients
 from sim.transport import Transport
 
@@ -38,6 +39,8 @@ async def simulate(
     kill: Callable[[], None] | None = None,
     on_switch: Callable[[FaultSpec, bool, float], None] | None = None,
     result: SimResult | None = None,
+    launch: Launcher | None = None,
+    oracle: Oracle | None = None,
 ) -> SimResult:
     """Run the world for ``spec.duration`` simulated seconds against the service behind ``transport``.
 
@@ -49,29 +52,52 @@ async def simulate(
     ``kill`` (live) ends the real service process at a crash; ``on_switch(fault, on, t)`` hears
     each fault switched on or off, as it happens. ``result`` (default a new one) is filled as the
     world runs, so a caller that cancels it (a drill's abort) keeps what happened until then.
+
+    ``launch`` starts another replica's service (the fleet's further replicas, a rollout's new
+    version, the autoscaler's pods); ``transport`` is the first replica's. ``oracle(t, queries)``
+    answers a rollout gate's PromQL at simulated second ``t`` from what was scraped until then.
     """
     env = simpy.Environment()
     result = SimResult(duration=spec.duration) if result is None else result
     if live is not None:
         result.wall_start = live.now()
     clock_unix = spec.start_unix if result.wall_start is None else result.wall_start
-    gateway = ServiceGateway(env, transport, clock_unix, admin_token)
-    server = ServerModel(env, spec.server, stream(spec.seed, "server"))
+    fleet = Fleet(
+        env,
+        spec.fleet,
+        clock_unix,
+        admin_token,
+        launch,
+        stream(spec.seed, "server"),
+        stream(spec.seed, "router"),
+        result,
+    )
+    build = spec.build or Build("", "", spec.server)
+    fleet.start(build, transport)
+    fleet.set_weights({build.version: 1.0})
+    controller = RolloutController(env, fleet, build, spec.fleet, oracle, result)
     market = Market(spec.traffic.all_symbols, stream(spec.seed, "market"), tau=spec.market.tau)
     desk = Desk(env, spec.market.horizon)
     rules = {p.name: p.rule for p in spec.traffic.populations}
     book = TradeBook(rules, spec.market.horizon, stream(spec.seed, "desks"))
-    boundaries = Boundaries(env, gateway, server, TrafficState(), market, FeedFaults(), restart, kill, on_switch)
+    boundaries = Boundaries(env, fleet, TrafficState(), market, FeedFaults(), restart, kill, on_switch)
+    gateway = fleet.primary
     try:
+        for _ in range(spec.fleet.replicas - 1):
+            fleet.start(build)
         env.process(schedule(env, market, spec.market.regimes))
         if live is None:
-            env.process(scraper(env, gateway, spec.scrape_interval, result, book))
+            exported = controller.exposition if spec.fleet.labelled else None
+            env.process(scraper(env, fleet, spec.scrape_interval, result, book, exported))
+        for rollout in spec.rollouts:
+            env.process(controller.run(rollout))
+        if spec.fleet.autoscaling is not None:
+            env.process(autoscale(env, fleet, controller, spec.fleet.autoscaling.hpa, spec.fleet.startup_delay, result))
         env.process(
             clients(
                 env,
-                gateway,
+                fleet,
                 spec.traffic,
-                server,
                 boundaries.traffic,
                 market,
                 desk,
@@ -82,8 +108,8 @@ async def simulate(
             )
         )
         feed_rng = stream(spec.seed, "feed")
-        env.process(feed(env, gateway, market, spec.feed_interval, boundaries.feed, feed_rng, result))
-        env.process(report(env, gateway, desk, spec.market.feedback_interval, result))
+        env.process(feed(env, fleet, market, spec.feed_interval, boundaries.feed, feed_rng, result))
+        env.process(report(env, desk, spec.market.feedback_interval, result))
         for fault in spec.faults:
             env.process(inject(boundaries, fault, result))
         if live is not None:
@@ -92,7 +118,7 @@ async def simulate(
         else:
             await drive(env, gateway, spec.duration, on_progress)
     finally:
-        await gateway.aclose()
+        await fleet.aclose()
     result.faults.sort(key=lambda f: (f.start, f.name))
     return result
 

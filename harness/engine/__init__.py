@@ -19,7 +19,14 @@ from harness.engine.alert_state import (
 )
 from harness.engine.binaries import find_binary
 from harness.engine.durations import format_duration, parse_duration
-from harness.engine.evaluate import Evaluation, EvaluationWindow, evaluate_groups, evaluation_times, query_range
+from harness.engine.evaluate import (
+    Evaluation,
+    EvaluationWindow,
+    evaluate_groups,
+    evaluation_times,
+    instant_query,
+    query_range,
+)
 from harness.engine.openmetrics import SeriesFileError, load_openmetrics
 from harness.engine.processes import (
     bound,
@@ -56,8 +63,10 @@ from harness.engine.samples import (
     Scrape,
     ScrapeReader,
     StaleMarking,
+    TargetSamples,
     parse_exposition,
     samples_from_scrapes,
+    target_labels,
 )
 from harness.engine.yaml_lines import compose, line_of, read_mapping, read_text
 
@@ -85,6 +94,7 @@ __all__ = [
     "StaleMarking",
     "StartingPrometheus",
     "StateRow",
+    "TargetSamples",
     "TemplateContext",
     "bound",
     "check_bindable",
@@ -97,6 +107,7 @@ __all__ = [
     "find_binary",
     "format_duration",
     "free_port",
+    "instant_query",
     "is_stale",
     "line_of",
     "load_openmetrics",
@@ -119,6 +130,7 @@ __all__ = [
     "starting_prometheus",
     "stop",
     "sweep_orphaned_temp_dirs",
+    "target_labels",
     "wait_until_ready",
     "write",
 ]

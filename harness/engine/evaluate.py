@@ -135,3 +135,21 @@ def evaluate_groups(
                 write(client, url, list(written.series.items()))
                 result.derived.series.update(written.series)
     return result
+
+
+def instant_query(client: httpx.Client, url: str, expr: str, at_unix: float) -> Vector:
+    """``expr`` evaluated by Prometheus at ``at_unix``: a vector (a scalar as one unlabelled
+    element; a string is refused)."""
+    try:
+        response = client.get(f"{url}/api/v1/query", params={"query": expr, "time": f"{at_unix:.3f}"})
+    except httpx.HTTPError as exc:
+        raise QueryError(f"query {expr!r} failed: {exc}") from exc
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code != 200 or body.get("status") != "success":
+        raise QueryError(f"query {expr!r} answered {response.status_code}: {body.get('error') or response.text[:300]}")
+    kind, result = body["data"]["resultType"], body["data"]["result"]
+    if kind == "scalar":
+        return [((), float(result[1]))]
+    if kind != "vector":
+        raise QueryError(f"query {expr!r} returned a {kind}, not a number")
+    return [(tuple(sorted(r["metric"].items())), float(r["value"][1])) for r in result]

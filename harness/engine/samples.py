@@ -9,7 +9,7 @@ successful scrape and is not in this one, and for every series when a scrape fai
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -156,23 +156,62 @@ class Scrape(Protocol):
     def ok(self) -> bool: ...
 
 
+class TargetSamples:
+    """One target's samples, appended scrape by scrape as Prometheus' scrape loop appends them:
+    a run that must ask Prometheus mid-way (a rollout gate) reads its scrapes in instalments,
+    and the samples are the same as those of all the scrapes read at once."""
+
+    def __init__(self, out: SampleSet, target: Labels) -> None:
+        self.out, self.target = out, target
+        self.exposed = StaleMarking(out)
+        self.reader = ScrapeReader(target)
+        self.up = _series_labels("up", {}, target)
+        self.scraped = _series_labels("scrape_samples_scraped", {}, target)
+        self.taken = 0  # scrapes read so far
+        self.ended = False
+
+    def take(self, scrapes: Sequence[Scrape], until: float | None = None) -> None:
+        """Read the scrapes not read yet, up to (and including) simulated second ``until``."""
+        start_unix, out = self.out.start_unix, self.out
+        i = self.taken
+        while i < len(scrapes) and (until is None or scrapes[i].time <= until):
+            scrape = scrapes[i]
+            ts = round((start_unix + scrape.time) * 1000)
+            current = self.reader.read(scrape.body) if scrape.body is not None else {}
+            self.exposed.observe(ts, current)
+            out.add(self.up, ts, 1.0 if scrape.ok else 0.0)
+            out.add(self.scraped, ts, float(len(current)))
+            i += 1
+        self.taken = i
+
+    def end(self, time: float) -> None:
+        """The target left service discovery at ``time``: its scrape loop stops and marks every
+        series it stored stale, ``up`` too (Prometheus' end-of-run staleness), so nothing of a
+        removed replica lingers for the five-minute lookback."""
+        if self.ended:
+            return
+        ts = round((self.out.start_unix + time) * 1000)
+        self.exposed.observe(ts, {})
+        if self.taken:
+            self.out.add(self.up, ts, STALE_NAN)
+            self.out.add(self.scraped, ts, STALE_NAN)
+        self.ended = True
+
+
 def samples_from_scrapes(
-    scrapes: Iterable[Scrape],
+    scrapes: Sequence[Scrape],
     start_unix: float,
     job: str = DEFAULT_JOB,
     instance: str = DEFAULT_INSTANCE,
     into: SampleSet | None = None,
+    extra: Labels = (),
 ) -> SampleSet:
-    """The samples of one target's scrapes, added ``into`` a set (another target's) if given."""
-    target: Labels = (("instance", instance), ("job", job))
+    """The samples of one target's scrapes, added ``into`` a set (another target's) if given.
+    ``extra``: target labels beyond ``instance`` and ``job`` (a replica's ``version``)."""
     out = SampleSet(start_unix) if into is None else into
-    exposed = StaleMarking(out)
-    reader = ScrapeReader(target)
-    up, scraped = _series_labels("up", {}, target), _series_labels("scrape_samples_scraped", {}, target)
-    for scrape in scrapes:
-        ts = round((start_unix + scrape.time) * 1000)
-        current = reader.read(scrape.body) if scrape.body is not None else {}
-        exposed.observe(ts, current)
-        out.add(up, ts, 1.0 if scrape.ok else 0.0)
-        out.add(scraped, ts, float(len(current)))
+    TargetSamples(out, target_labels(job, instance, extra)).take(scrapes)
     return out
+
+
+def target_labels(job: str, instance: str, extra: Labels = ()) -> Labels:
+    return tuple(sorted((("instance", instance), ("job", job), *extra)))

@@ -29,11 +29,11 @@ from sim.transport import AsgiTransport
 
 
 def _plain_clients(  # the loop before the skipping: one timeout per candidate
-    env: simpy.Environment, gateway: Any, traffic: TrafficSpec, server: Any, state: Any, market: Any,
+    env: simpy.Environment, fleet: Any, traffic: TrafficSpec, state: Any, market: Any,
     desk: Any, book: Any, rng: random.Random, result: SimResult, calendar_unix: float | None = None,
 ) -> Generator[simpy.Event, Any, None]:  # fmt: skip
     profile, peak = PROFILES[traffic.profile], PEAK[traffic.profile]
-    origin = gateway.start_unix if calendar_unix is None else calendar_unix
+    origin = fleet.start_unix if calendar_unix is None else calendar_unix
     shares = list(accumulate(p.share for p in traffic.populations))
     while True:
         yield env.timeout(rng.expovariate(traffic.rate * peak * state.multiplier))
@@ -44,7 +44,7 @@ def _plain_clients(  # the loop before the skipping: one timeout per candidate
         tick = market.states[symbol]
         body = json.dumps({"symbol": symbol}).encode()
         headers = ((b"x-client", population.name.encode()),)
-        _Call(env, gateway, server, body, headers, desk, book, population.name, tick.up, tick.ret, result).start()
+        _Call(env, fleet.route(), body, headers, desk, book, population.name, tick.up, tick.ret, result).start()
 
 
 def _run(start: str) -> SimResult:
