@@ -166,6 +166,11 @@ class _Plan:
 
 
 def plan_drill(scenario: Scenario, base_dir: Path, options: DrillOptions) -> _Plan:
+    if scenario.deployment is not None:
+        raise ConfigurationError(
+            f"scenario {scenario.name}: a drill runs one live service; replicas, releases and the "
+            "autoscaler (deployment:) are simulated only, with alertdrill run"
+        )
     seed = scenario.seed if options.seed is None else options.seed
     paths = rule_paths(scenario, base_dir)
     prom_source: Path | None = None

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from harness.engine import (
+    CONTROLLER_INSTANCE,
+    CONTROLLER_JOB,
     DEFAULT_JOB,
     DESK_INSTANCE,
     DESK_JOB,
@@ -29,9 +31,6 @@ from harness.engine import (
 )
 from harness.errors import ConfigurationError
 from sim.records import SimResult, TargetScrapes
-
-CONTROLLER_JOB = "rollout-controller"
-CONTROLLER_INSTANCE = "rollout-controller:8090"
 
 
 @dataclass

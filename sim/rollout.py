@@ -158,8 +158,8 @@ class RolloutController:
             if verdict == INCONCLUSIVE:
                 inconclusive += 1
                 self._decide(record, "hold", step, results, f"inconclusive {inconclusive}/{spec.inconclusive_limit}")
-                if inconclusive >= spec.inconclusive_limit:
-                    return INCONCLUSIVE
+                if inconclusive >= spec.inconclusive_limit or (until is not None and self.env.now >= until - 1e-9):
+                    return INCONCLUSIVE  # a release that cannot be verified (in time) is not promoted
                 continue
             inconclusive = 0
             self._decide(record, "analysis", step, results, "every gate passed")

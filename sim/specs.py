@@ -178,6 +178,10 @@ class FleetSpec:
     startup_delay: float = 30.0
     autoscaling: Autoscaling | None = None
 
+    def __post_init__(self) -> None:
+        if not self.labelled and (self.replicas > 1 or self.autoscaling is not None):
+            raise ValueError("several replicas need labelled=True: unlabelled, their series would be one")
+
 
 @dataclass(frozen=True)
 class GateSpec:

@@ -57,6 +57,8 @@ async def simulate(
     version, the autoscaler's pods); ``transport`` is the first replica's. ``oracle(t, queries)``
     answers a rollout gate's PromQL at simulated second ``t`` from what was scraped until then.
     """
+    if spec.rollouts and not spec.fleet.labelled:
+        raise ValueError("releases need a labelled fleet (FleetSpec(labelled=True)): versions are told apart by label")
     env = simpy.Environment()
     result = SimResult(duration=spec.duration) if result is None else result
     if live is not None:

@@ -56,6 +56,8 @@ from harness.engine.rules import (
     rule_document,
 )
 from harness.engine.samples import (
+    CONTROLLER_INSTANCE,
+    CONTROLLER_JOB,
     DEFAULT_JOB,
     DESK_INSTANCE,
     DESK_JOB,
@@ -71,6 +73,8 @@ from harness.engine.samples import (
 from harness.engine.yaml_lines import compose, line_of, read_mapping, read_text
 
 __all__ = [
+    "CONTROLLER_INSTANCE",
+    "CONTROLLER_JOB",
     "DEFAULT_JOB",
     "DESK_INSTANCE",
     "DESK_JOB",

@@ -22,6 +22,9 @@ DEFAULT_INSTANCE = "prediction-api:8000"
 # The trading desks' exporter, as config/prometheus.yml scrapes it (docs/business.md).
 DESK_JOB = "trading-desk"
 DESK_INSTANCE = "trading-desk:9102"
+# The rollout controller's state (replicas, traffic weights, phases) in a world with a deployment.
+CONTROLLER_JOB = "rollout-controller"
+CONTROLLER_INSTANCE = "rollout-controller:8090"
 
 
 @dataclass
