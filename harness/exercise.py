@@ -1,7 +1,8 @@
 """A real scrape of a service that has done everything once: features published (a null
-among them, a bad row), a prediction made, its outcome reported; and of the trading desks'
-book after one order of every kind. Labelled families only show their series after use;
-check-config reads metric names from these scrapes."""
+among them, a bad row), a prediction made, its outcome reported; of the trading desks'
+book after one order of every kind; and of the rollout controller in the middle of a canary.
+Labelled families only show their series after use; check-config reads metric names from
+these scrapes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from harness.errors import ConfigurationError
 from service import Settings, SimulatedClock, create_app
 from service.model import FEATURES
+from sim.transport import Headers, Reply
 
 _T0 = 1_767_225_600.0
 
@@ -63,3 +65,41 @@ def scrape_exercised_desks() -> str:
     book.place(0.0, "desk", quote(0.3, 0.001), 1.5)  # smaller, wrong: a negative signal
     book.place(0.0, "desk", quote(0.95, 0.5), -1.0)  # too late: placed without it
     return book.exposition(2.0)
+
+
+class _NoService:
+    """A replica's transport that is never asked anything: the controller's exposition needs
+    the fleet's replicas, versions and weights, not a service behind them."""
+
+    async def exchange(self, method: str, path: str, headers: Headers, body: bytes | None) -> Reply:
+        return Reply(None, error="no service: the controller's exposition only")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def scrape_exercised_controller() -> str:
+    """The rollout controller's /metrics (sim/rollout.py, the `rollout-controller` job) in the
+    middle of a canary: two replicas of the stable version, one of the new version ready and
+    serving a quarter of the traffic, the rollout Progressing. A small SimPy world run up to
+    that instant; no request is sent, so its replicas need no service behind them."""
+    import simpy
+
+    from sim.fleet import Fleet
+    from sim.records import SimResult
+    from sim.rollout import CANARY, RolloutController
+    from sim.specs import Build, FleetSpec, RolloutSpec
+
+    env = simpy.Environment()
+    spec = FleetSpec(replicas=2, labelled=True, startup_delay=30.0)
+    result = SimResult(duration=3600.0)
+    fleet = Fleet(env, spec, _T0, None, lambda build: _NoService(), random.Random(0), random.Random(1), result)
+    stable, new = Build("v1", "model-v1.json"), Build("v2", "model-v2.json")
+    for _ in range(spec.replicas):
+        fleet.start(stable)
+    fleet.set_weights({stable.version: 1.0})
+    controller = RolloutController(env, fleet, stable, spec, None, result)
+    canary = RolloutSpec("canary-v2", CANARY, at=60.0, build=new, steps=(0.25, 1.0), step_every=600.0)
+    env.process(controller.run(canary))
+    env.run(until=canary.at + spec.startup_delay + 1.0)  # the canary's replica ready, its weight set
+    return controller.exposition(env.now)

@@ -4,8 +4,8 @@ promtool checks the rules, the Prometheus config and the rules' unit tests; amto
 the Alertmanager config and where each alert would be routed; we check what the tools
 cannot know: every rule is owned (severity, team), explained (summary) and has a runbook
 that exists, routing follows the seed's ownership, and every query of every rule and
-dashboard panel names only metrics that are really exposed: by the service or by the trading
-desks' system (each read from a real scrape).
+dashboard panel names only metrics that are really exposed: by the service, by the trading
+desks' system or by the rollout controller (each read from a real scrape).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from promql_parser import VectorSelector
 
-from harness.engine import DEFAULT_JOB, DESK_JOB, check_rules, find_binary, raw_rules
+from harness.engine import CONTROLLER_JOB, DEFAULT_JOB, DESK_JOB, check_rules, find_binary, raw_rules
 from harness.errors import ConfigurationError, PromQLError, RuleFileError
 from harness.promql import matched_values, metric_names, nodes, parse
 
@@ -266,12 +266,14 @@ def _series_names(exposition: str) -> set[str]:
 
 def exposed_by_job(root: Path) -> dict[str, set[str]]:
     """Every series name each scraped job exposes: the service, from a real scrape of an
-    exercised instance, and the desks' system, from its exporter's."""
-    from harness.exercise import scrape_exercised_desks, scrape_exercised_service
+    exercised instance, the desks' system, from its exporter's, and the rollout controller
+    (replicas, traffic weights, phases), from its exposition in the middle of a canary."""
+    from harness.exercise import scrape_exercised_controller, scrape_exercised_desks, scrape_exercised_service
 
     return {
         DEFAULT_JOB: _series_names(scrape_exercised_service(root / "config" / "model.json")),
         DESK_JOB: _series_names(scrape_exercised_desks()),
+        CONTROLLER_JOB: _series_names(scrape_exercised_controller()),
     }
 
 

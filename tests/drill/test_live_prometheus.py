@@ -39,7 +39,8 @@ def test_only_addresses_change() -> None:
 
 
 def test_a_job_the_stack_does_not_have_names_the_jobs_it_has() -> None:
-    with pytest.raises(ConfigurationError, match=r"no scrape job named nope \(jobs: prediction-api, trading-desk\)"):
+    jobs = r"\(jobs: prediction-api, rollout-controller, trading-desk\)"
+    with pytest.raises(ConfigurationError, match=rf"no scrape job named nope {jobs}"):
         live_prometheus_config(stack(), STACK, {"nope": ["h:1"]}, [RULES])
 
 

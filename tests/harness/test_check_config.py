@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine import raw_rules
+from harness.engine import CONTROLLER_JOB, raw_rules
 from harness.errors import PromQLError
 from harness.stack.check_config import alert_jobs, alerting_rules, check_project, exposed_by_job
 
@@ -109,6 +109,45 @@ def test_desk_metrics_are_known_from_the_desks_scrape(project: Path) -> None:
     assert [(f.where, f.message) for f in findings] == [
         (f"panel {title!r}", "names metrics nothing scraped exposes: desk_made_up_total")
     ]
+
+
+ROLLOUT_METRICS = {"rollout_replicas", "rollout_traffic_weight", "rollout_phase"}
+
+
+def test_the_rollout_controllers_metrics_are_known_and_no_alert_carries_its_job() -> None:
+    """The controller's scrape (mid-canary) exposes its gauges; no alert reads them, so none is
+    route-tested with job=rollout-controller."""
+    exposed = exposed_by_job(REPO)
+    assert exposed[CONTROLLER_JOB] >= ROLLOUT_METRICS
+    assert not exposed[CONTROLLER_JOB] & (exposed["prediction-api"] | exposed["trading-desk"])
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    recorded = {str(r["record"]): str(r["expr"]) for _, r in raw_rules(rules) if "record" in r}
+    carrying = [
+        r["alert"] for _, r in alerting_rules(rules) if CONTROLLER_JOB in alert_jobs(r["expr"], recorded, exposed)
+    ]
+    assert carrying == []
+
+
+def test_the_deployments_panels_are_checked_against_the_controllers_scrape(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the controller's scrape, the dashboard's rollout panels name metrics nothing exposes."""
+    import harness.stack.check_config as cc
+
+    exposed = cc.exposed_by_job
+
+    def without_controller(root: Path) -> dict[str, set[str]]:
+        return {job: names for job, names in exposed(root).items() if job != CONTROLLER_JOB}
+
+    monkeypatch.setattr(cc, "exposed_by_job", without_controller)
+    findings = check_project(project)
+    assert sorted(f.where for f in findings) == [
+        "panel 'Replicas by version and readiness'",
+        "panel 'Rollout phase'",
+        "panel 'Traffic weight per version'",
+    ]
+    assert all(Path(f.file).name == "grafana-dashboard.json" for f in findings)
+    assert {m for f in findings for m in ROLLOUT_METRICS if m in f.message} == ROLLOUT_METRICS
 
 
 def _set_first_query(project: Path, expr: str) -> str:

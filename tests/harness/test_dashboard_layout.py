@@ -46,3 +46,23 @@ def test_a_collapsed_rows_panels_query_at_its_refresh() -> None:
         assert match, row["title"]
         off_step = {p["title"]: p.get("interval") for p in row["panels"] if p.get("interval") != match.group(1)}
         assert off_step == {}, row["title"]
+
+
+def test_the_deployments_row_shows_the_controllers_state_and_each_version() -> None:
+    """Replicas, traffic weights and rollout phases (the rollout-controller job), and the
+    service's rate, latency and accuracy split by the replicas' `version` label."""
+    row = next(p for p in DASHBOARD["panels"] if p["type"] == "row" and p["title"].startswith("Deployments"))
+    assert row["collapsed"]
+    exprs = {p["title"]: " ".join(t["expr"] for t in p["targets"]) for p in row["panels"]}
+    for metric in ("rollout_replicas", "rollout_traffic_weight", "rollout_phase"):
+        assert [t for t, e in exprs.items() if metric in e], metric
+    for metric in (
+        "prediction_api_http_requests_total",
+        "prediction_api_http_request_duration_seconds_bucket",
+        'prediction_api_prediction_outcomes_total{job=~"$job", result="correct"}',
+    ):
+        using = [e for e in exprs.values() if metric in e]
+        assert using and all(re.search(r"by \(version\b", e) for e in using), metric
+    assert all(p["datasource"] == row["datasource"] for p in row["panels"])
+    others = [q["id"] for p in DASHBOARD["panels"] if p is not row for q in [p, *(p.get("panels") or [])]]
+    assert min(p["id"] for p in [row, *row["panels"]]) > max(others)  # the newest panels

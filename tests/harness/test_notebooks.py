@@ -331,3 +331,48 @@ def test_the_run_report_of_a_drill_times_detect_page_and_resolve_and_a_simulated
     assert "steady state at 58 s, before the first fault (at 60s): steady" in safety
     assert "rollback at 300 s (ok): no chaos hook was on" in safety
     assert "simulated (s)" in compare and "HighLatency fires [1m, 3m] after slow starts" in compare
+
+
+_DEPLOYMENT_CELLS = ('path = folder / "deployments.json"', "pyarrow.parquet")
+
+
+@pytest.mark.prometheus
+def test_the_run_report_of_a_canary_tables_its_decisions_and_plots_replicas_and_an_ordinary_run_shows_none(
+    tmp_path: Path,
+) -> None:
+    from harness.notebooks import run_report
+    from harness.run import run_scenario
+    from harness.scenario import load_scenario
+
+    scenario, base = load_scenario(NOTEBOOKS.parent / "scenarios" / "canary_latency_regression.yaml")
+    folder = tmp_path / "run"
+    run_scenario(scenario, base, out_dir=folder)
+    deployments = json.loads((folder / "deployments.json").read_text())
+    assert deployments["rollouts"]
+    text = run_report(folder).read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    stderr = json.dumps([o["text"] for o in _outputs(text) if o.get("name") == "stderr"])
+    assert "Warning" not in stderr, stderr
+    tables, plot = (_cell_outputs(text, marker) for marker in _DEPLOYMENT_CELLS)
+    shown = json.dumps(tables)
+    for rollout in deployments["rollouts"]:  # its outcome, and every decision with each gate's answer
+        assert rollout["name"] in shown and rollout["outcome"].replace("_", " ") in shown
+        for decision in rollout["decisions"]:
+            assert decision["action"] in shown and decision["detail"] in shown
+            for gate in decision["gates"]:
+                assert f"gate {gate['gate']}" in shown and f"({gate['verdict']}" in shown
+    assert "step (% of traffic)" in shown
+    assert ("autoscaler: no scaling decision" in shown) == (not deployments["scaling"])
+    assert _pngs(plot) == 1  # replicas and traffic weight by version
+    for version in {r["version"] for r in deployments["replicas"]}:
+        assert version in shown
+
+    (folder / "deployments.json").unlink()  # a run without releases or autoscaling
+    text = run_report(folder).read_text()
+    assert [o for o in _outputs(text) if o["output_type"] == "error"] == []
+    tables, plot = (_cell_outputs(text, marker) for marker in _DEPLOYMENT_CELLS)
+    assert ["".join(o["text"]) for o in tables] == [  # type: ignore[arg-type]
+        "No deployments.json: no release and no autoscaling in this run.\n"
+    ]
+    assert plot == []
+    assert _pngs(_outputs(text)) >= 1  # the rest of the report is still there
