@@ -231,7 +231,7 @@ def test_canary_promoted_becomes_a_labelled_fleet_and_a_canary_of_the_shipped_mo
     assert (rollout.step_every, rollout.replicas, rollout.inconclusive_limit) == (900.0, 1, 3)
     assert [g.name for g in rollout.gates] == ["error-ratio", "p95-latency-ratio", "accuracy-vs-old"]
     accuracy = rollout.gates[2]
-    assert (accuracy.max, accuracy.min, accuracy.min_samples) == (None, -0.035, 1500.0)
+    assert (accuracy.max, accuracy.min, accuracy.min_samples) == (None, -0.03, 1500.0)
     assert accuracy.samples is not None and "{new}" in accuracy.samples  # filled in by the controller, not here
     assert rollout.gates[0].max == 0.01 and rollout.gates[0].min is None
 
