@@ -6,16 +6,18 @@ stored samples, and so the verdicts, must be identical to the in-process run's.
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from harness.engine import free_port, stop
-from harness.errors import FaultError
+from harness.errors import ConfigurationError, FaultError
 from harness.run import RunResult, run_scenario
 from harness.scenario import load_scenario
 from harness.targets import serve_command, serve_environment, wait_ready
@@ -32,7 +34,11 @@ def run(path: Path, out: Path, **kwargs: object) -> RunResult:
 
 def same_record(a: RunResult, b: RunResult) -> None:
     assert a.out_dir is not None and b.out_dir is not None
-    assert pq.read_table(a.out_dir / "samples.parquet").equals(pq.read_table(b.out_dir / "samples.parquet"))
+    left, right = pq.read_table(a.out_dir / "samples.parquet"), pq.read_table(b.out_dir / "samples.parquet")
+    assert left.column_names == right.column_names
+    for name in left.column_names:  # values bit for bit: Arrow's equals calls NaN unequal to itself
+        x, y = left[name].to_numpy(), right[name].to_numpy()
+        assert (x.view(np.uint64) == y.view(np.uint64)).all() if x.dtype == np.float64 else (x == y).all(), name
     assert [(x.alertname, x.labels, x.active_at, x.fired_at, x.resolved_at) for x in a.alerts] == [
         (x.alertname, x.labels, x.active_at, x.fired_at, x.resolved_at) for x in b.alerts
     ]
@@ -75,6 +81,35 @@ def test_service_url_gives_the_in_process_record(
 def test_spawned_service_gives_the_in_process_record(in_process_spike: RunResult, tmp_path: Path) -> None:
     result = run(DATA / "short_spike.yaml", tmp_path, service="spawn")
     same_record(result, in_process_spike)
+
+
+def _children() -> set[str]:
+    return set(subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True).stdout.split())
+
+
+def test_spawned_replicas_give_the_in_process_record_and_release(tmp_path: Path) -> None:
+    """Replicas as processes of their own (a canary's too) store what app instances in this
+    process store, and the release decides the same; every process goes with the run. The
+    latency spike, started before the canary, reaches only the replicas running then."""
+    before = _children()
+    inproc = run(DATA / "short_canary.yaml", tmp_path / "inproc")
+    spawned = run(DATA / "short_canary.yaml", tmp_path / "spawn", service="spawn")
+    same_record(inproc, spawned)
+    decisions = [
+        [(d.time, d.action, d.step, [g.value for g in d.gates]) for d in r.decisions] for r in inproc.sim.rollouts
+    ]
+    assert decisions == [
+        [(d.time, d.action, d.step, [g.value for g in d.gates]) for d in r.decisions] for r in spawned.sim.rollouts
+    ]
+    assert [r.outcome for r in spawned.sim.rollouts] == ["promoted"] and spawned.passed, spawned.verdict
+    assert len({t.instance for t in spawned.sim.targets}) == 4  # two of each version
+    assert _children() - before == set()  # no replica outlives the run
+
+
+def test_replicas_need_a_service_alertdrill_starts(served: tuple[str, str], tmp_path: Path) -> None:
+    url, token = served
+    with pytest.raises(ConfigurationError, match="replicas and releases need a service alertdrill starts"):
+        run(DATA / "short_canary.yaml", tmp_path / "x", service=url, admin_token=token)
 
 
 def test_crash_of_a_spawned_service_restarts_a_new_process(tmp_path: Path) -> None:
