@@ -328,6 +328,24 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return EXIT_FAILED if fired and args.fail_on_firing else EXIT_PASSED
 
 
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from harness.tuning.tune import table, tune
+
+    def progress(done: int, total: int, name: str) -> None:
+        print(f"  [{done}/{total}] {name}", file=sys.stderr, flush=True)
+
+    corpus, grid, out = Path(args.corpus), Path(args.grid), Path(args.out)
+    if not corpus.is_dir():
+        raise ConfigurationError(f"{corpus}: no such corpus folder (a suite's output: alertdrill suite ... --out)")
+    print(
+        f"tuning {grid} over {corpus} on {args.scheduler or f'{args.workers} local Dask workers'} ...", file=sys.stderr
+    )
+    scored = tune(corpus, grid, out, workers=args.workers, scheduler=args.scheduler, progress=progress)
+    print(table(scored))
+    print(f"tune.json and variants.yml in {out}")
+    return EXIT_PASSED
+
+
 def _cmd_crosscheck(args: argparse.Namespace) -> int:
     from harness.stack.crosscheck import crosscheck_run_folder
 
@@ -649,6 +667,16 @@ def parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", required=True, help="folder for alerts.json and states.csv")
     bt.add_argument("--fail-on-firing", action="store_true", help="exit 1 when any alert fired")
     bt.set_defaults(func=_cmd_backtest)
+
+    tu = sub.add_parser("tune", help="score alert-rule variants over a corpus of runs: precision, recall, detection")
+    tu.add_argument("corpus", help="folder of run folders (alertdrill suite ... --seeds 0-19 --out CORPUS)")
+    tu.add_argument("--grid", required=True, help="tuning file: the alerts and the values to try (docs/tuning.md)")
+    tu.add_argument("--out", default="runs/tune", help="folder for tune.json and variants.yml (default runs/tune)")
+    tu.add_argument(
+        "--workers", type=_count, default=os.cpu_count() or 1, help="local Dask workers (default: one per core)"
+    )
+    tu.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead, e.g. tcp://host:8786")
+    tu.set_defaults(func=_cmd_tune)
 
     cc = sub.add_parser("crosscheck", help="prove a run folder's alert timeline with promtool test rules")
     cc.add_argument("run_folder")

@@ -1,0 +1,156 @@
+"""Rule variants: an alerting rule with another threshold, ``for`` or range windows.
+
+The threshold is the one ``harness.promql.threshold`` finds with the parser (the outermost
+comparison with a number, left of any ``and``/``or``/``unless``); windows are the range
+selectors of the alert's own expression (``[5m]``), not those of the recording rules it reads.
+Each rewrite is checked by parsing the result again: the threshold must be the new one and the
+signal unchanged, every window the asked one; promtool then checks the rule files written.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from harness.engine import AlertingRule, RecordingRule, RuleGroup, format_duration
+from harness.errors import ConfigurationError
+from harness.promql import parse, threshold
+
+_RANGE = re.compile(r"\[(\d+(?:ms|[smhdwy]))\]")
+
+
+@dataclass(frozen=True)
+class AlertGrid:
+    """The values to try for one alerting rule (empty: keep the rule's own)."""
+
+    thresholds: tuple[float, ...] = ()
+    holds: tuple[float, ...] = ()  # `for`, seconds
+    windows: tuple[tuple[str, tuple[str, ...]], ...] = ()  # range as written -> ranges to try
+
+
+@dataclass(frozen=True)
+class Variant:
+    alert: str  # the rule it varies
+    key: str  # its name in the variant rule files: unique, readable
+    expr: str
+    hold: float
+    threshold: float | None
+    windows: tuple[tuple[str, str], ...]  # (as written, as tried), only those changed
+    current: bool  # the rule exactly as configured
+
+    def describe(self) -> str:
+        parts = []
+        if self.threshold is not None:
+            parts.append(f"threshold {self.threshold:g}")
+        parts.append(f"for {format_duration(self.hold)}")
+        parts += [f"{a}->{b}" for a, b in self.windows]
+        return ", ".join(parts)
+
+
+def with_threshold(expr: str, value: float) -> str:
+    """``expr`` with its threshold replaced by ``value``; ConfigurationError when it has none."""
+    found = threshold(expr)
+    if found is None:
+        raise ConfigurationError(f"no threshold to vary in {expr!r}: it is not a comparison with a number")
+    at = expr.find(found.signal)
+    tail = re.compile(rf"(\s*{re.escape(found.op)}\s*(?:bool\s+)?)([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+    m = tail.match(expr, at + len(found.signal)) if at >= 0 else None
+    if m is None:
+        raise ConfigurationError(f"cannot find the threshold of {expr!r} in its text")
+    new = expr[: m.start(2)] + repr(float(value)) + expr[m.end(2) :]
+    check = threshold(new)
+    if check is None or check.value != float(value) or check.signal != found.signal or check.op != found.op:
+        raise ConfigurationError(f"rewriting the threshold of {expr!r} to {value:g} did not give that threshold")
+    return new
+
+
+def with_windows(expr: str, windows: dict[str, str]) -> str:
+    """``expr`` with each range selector ``[a]`` written as ``[windows[a]]``."""
+    missing = [w for w in windows if f"[{w}]" not in expr]
+    if missing:
+        raise ConfigurationError(f"{expr!r} has no range [{missing[0]}] to vary")
+    new = _RANGE.sub(lambda m: f"[{windows.get(m.group(1), m.group(1))}]", expr)
+    parse(new)  # still PromQL to the parser (promtool checks the files later)
+    return new
+
+
+def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
+    """Every combination the grid names, the configured rule among them (marked ``current``)."""
+    original = threshold(rule.expr)
+    thresholds: tuple[float | None, ...] = grid.thresholds or ((original.value,) if original else (None,))
+    if grid.thresholds and original is None:
+        raise ConfigurationError(f"alert {rule.name}: its expression has no threshold to vary")
+    holds = grid.holds or (rule.hold,)
+    window_choices = [[(w, t) for t in tried] for w, tried in grid.windows]
+    out: list[Variant] = []
+    seen: set[tuple[object, ...]] = set()
+    for value, hold, chosen in itertools.product(thresholds, holds, itertools.product(*window_choices)):
+        changed = tuple((a, b) for a, b in chosen if a != b)
+        ident = (value, hold, changed)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        expr = rule.expr
+        if value is not None and original is not None and value != original.value:
+            expr = with_threshold(expr, value)
+        if changed:
+            expr = with_windows(expr, dict(changed))
+        current = (original is None or value == original.value) and hold == rule.hold and not changed
+        key = f"{rule.name}__{len(out)}"
+        out.append(Variant(rule.name, key, expr, hold, value, changed, current))
+    if not any(v.current for v in out):  # the configured rule is always scored, to compare with
+        out.append(
+            Variant(
+                rule.name,
+                f"{rule.name}__{len(out)}",
+                rule.expr,
+                rule.hold,
+                original.value if original else None,
+                (),
+                True,
+            )
+        )
+    return out
+
+
+def variant_groups(groups: list[RuleGroup], chosen: list[Variant]) -> list[RuleGroup]:
+    """What a sweep evaluates: every recording rule, in its group, in order (the alerts read
+    them), then per varied alert one group of its variants at the interval of its group."""
+    out = [
+        RuleGroup(g.name, g.interval, g.source, tuple(r for r in g.rules if isinstance(r, RecordingRule)))
+        for g in groups
+    ]
+    out = [g for g in out if g.rules]
+    home = {r.name: (g, r) for g in groups for r in g.alerting_rules}
+    by_alert: dict[str, list[Variant]] = {}
+    for v in chosen:
+        by_alert.setdefault(v.alert, []).append(v)
+    for alert, items in by_alert.items():
+        group, rule = home[alert]
+        rules = tuple(AlertingRule(v.key, v.expr, v.hold, rule.keep_firing_for, rule.labels) for v in items)
+        out.append(RuleGroup(f"tune-{alert}", group.interval, group.source, rules))
+    return out
+
+
+def variant_document(groups: list[RuleGroup]) -> dict[str, object]:
+    """The variant groups as a Prometheus rule file (for promtool and for people)."""
+
+    def rule(r: AlertingRule | RecordingRule) -> dict[str, object]:
+        if isinstance(r, RecordingRule):
+            return {"record": r.record, "expr": r.expr, **({"labels": dict(r.labels)} if r.labels else {})}
+        body: dict[str, object] = {"alert": r.name, "expr": r.expr}
+        if r.hold:
+            body["for"] = format_duration(r.hold)
+        if r.keep_firing_for:
+            body["keep_firing_for"] = format_duration(r.keep_firing_for)
+        if r.labels:
+            body["labels"] = dict(r.labels)
+        return body
+
+    return {
+        "groups": [
+            {"name": g.name, "interval": format_duration(g.interval), "rules": [rule(r) for r in g.rules]}
+            for g in groups
+        ]
+    }
