@@ -329,7 +329,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from harness.tuning.tune import table, tune
+    from harness.tuning.tune import apply_recommended, table, tune
 
     def progress(done: int, total: int, name: str) -> None:
         print(f"  [{done}/{total}] {name}", file=sys.stderr, flush=True)
@@ -343,6 +343,14 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     scored = tune(corpus, grid, out, workers=args.workers, scheduler=args.scheduler, progress=progress)
     print(table(scored))
     print(f"tune.json and variants.yml in {out}")
+    if args.apply:
+        written = apply_recommended(scored, grid, out)
+        for path in written:
+            print(f"recommended thresholds written to {path} (annotations that quote a threshold are not rewritten)")
+        if not written:
+            print(
+                "--apply: every recommendation is the rule as configured (or none met the constraints); nothing written"
+            )
     return EXIT_PASSED
 
 
@@ -676,6 +684,7 @@ def parser() -> argparse.ArgumentParser:
         "--workers", type=_count, default=os.cpu_count() or 1, help="local Dask workers (default: one per core)"
     )
     tu.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead, e.g. tcp://host:8786")
+    tu.add_argument("--apply", action="store_true", help="write the recommended variants into a copy of each rule file")
     tu.set_defaults(func=_cmd_tune)
 
     cc = sub.add_parser("crosscheck", help="prove a run folder's alert timeline with promtool test rules")

@@ -69,6 +69,22 @@ def tune(
     return scored
 
 
+def apply_recommended(scored: list[Scored], grid_path: Path, out: Path) -> list[Path]:
+    """Copies of the rule files with each recommended variant that differs from the configured
+    rule in place of it (``--apply``); the files with nothing to change are not copied."""
+    from harness.engine import raw_rules
+    from harness.tuning.apply import apply
+
+    chosen = [s.variant for s in scored if s.recommended and not s.variant.current]
+    written = []
+    for path in load_tuning_file(grid_path).rule_paths(grid_path.parent):
+        defined = {str(rule.get("alert")) for _, rule in raw_rules(path)}
+        mine = [v for v in chosen if v.alert in defined]
+        if mine:
+            written.append(apply(path, mine, out / f"{path.stem}.tuned{path.suffix}"))
+    return written
+
+
 def _num(value: object, unit: str = "", digits: int = 2) -> str:
     if value is None:
         return "-"

@@ -71,3 +71,35 @@ def test_tune_names_an_unknown_alert(corpus: Path, tmp_path: Path) -> None:
     grid = tmp_path / "grid.yaml"
     grid.write_text(f"rules: {REPO / 'config' / 'prometheus-alerts.yml'}\nalerts:\n  HighLatancy:\n    for: [1m]\n")
     assert main(["tune", str(corpus), "--grid", str(grid), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(corpus: Path, tmp_path: Path) -> None:
+    grid = tmp_path / "grid.yaml"
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    grid.write_text(GRID.format(rules=rules))
+    out = tmp_path / "out"
+    assert main(["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply"]) == 0
+    tuned = out / "prometheus-alerts.tuned.yml"
+    diff = [
+        (a, b) for a, b in zip(rules.read_text().splitlines(), tuned.read_text().splitlines(), strict=True) if a != b
+    ]
+    # HighLatency: 2m -> 1m (recommended above); HighErrorRate: the 0.1 % variant is as good and sooner.
+    assert ("        for: 2m", "        for: 1m") in diff
+    assert all("for:" in a or "> 0.01" in a or "[1m]" in a for a, _ in diff), diff
+    assert rules.read_text() != tuned.read_text()
+
+
+def test_apply_refuses_a_copy_that_would_not_read_back(tmp_path: Path) -> None:
+    from harness.engine import load_rule_groups
+    from harness.errors import ConfigurationError
+    from harness.tuning.apply import apply
+    from harness.tuning.variants import Variant
+
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    (rule,) = [
+        r for g in load_rule_groups([rules], default_interval=15.0) for r in g.alerting_rules if r.name == "HighCPU"
+    ]
+    wrong = Variant("HighCPU", "HighCPU__0", rule.expr + " > 1\nand on() vector(1)", rule.hold, 0.8, (), False)
+    with pytest.raises(ConfigurationError):
+        apply(rules, [wrong], tmp_path / "tuned.yml")
+    assert not (tmp_path / "tuned.yml").exists()
