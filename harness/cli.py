@@ -340,9 +340,17 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     print(
         f"tuning {grid} over {corpus} on {args.scheduler or f'{args.workers} local Dask workers'} ...", file=sys.stderr
     )
+    if args.report:
+        from harness.notebooks import require_report_stack
+
+        require_report_stack()
     scored = tune(corpus, grid, out, workers=args.workers, scheduler=args.scheduler, progress=progress)
     print(table(scored))
     print(f"tune.json and variants.yml in {out}")
+    if args.report:
+        from harness.notebooks import tuning_report
+
+        print(f"executed {tuning_report(out)}")
     if args.apply:
         written = apply_recommended(scored, grid, out)
         for path in written:
@@ -685,6 +693,9 @@ def parser() -> argparse.ArgumentParser:
     )
     tu.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead, e.g. tcp://host:8786")
     tu.add_argument("--apply", action="store_true", help="write the recommended variants into a copy of each rule file")
+    tu.add_argument(
+        "--report", action=argparse.BooleanOptionalAction, default=True, help="execute notebooks/tuning.ipynb (default)"
+    )
     tu.set_defaults(func=_cmd_tune)
 
     cc = sub.add_parser("crosscheck", help="prove a run folder's alert timeline with promtool test rules")

@@ -92,6 +92,11 @@ def business_review(runs: list[Path], out: Path) -> Path:
     return execute(NOTEBOOKS / "daily_business_review.ipynb", {"runs": folders}, out)
 
 
+def tuning_report(out: Path) -> Path:
+    """What ``alertdrill tune`` measured, plotted from the ``tune.json`` beside it."""
+    return execute(NOTEBOOKS / "tuning.ipynb", {"tune_json": "tune.json"}, out / "tuning.ipynb")
+
+
 def _relative(folder: Path, start: Path) -> str:
     """``folder`` as seen from ``start`` (the executed notebook stores no absolute path), if it can be."""
     try:

@@ -43,6 +43,10 @@ def _tune(corpus: Path, tmp_path: Path, workers: int) -> dict[str, object]:
     out = tmp_path / f"out{workers}"
     assert main(["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", str(workers)]) == 0
     result: dict[str, object] = json.loads((out / "tune.json").read_text())
+    notebook = json.loads((out / "tuning.ipynb").read_text())  # executed, with its plots
+    outputs = [o for c in notebook["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
     return result
 
 
@@ -78,7 +82,9 @@ def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(
     rules = REPO / "config" / "prometheus-alerts.yml"
     grid.write_text(GRID.format(rules=rules))
     out = tmp_path / "out"
-    assert main(["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply"]) == 0
+    args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply", "--no-report"]
+    assert main(args) == 0
+    assert not (out / "tuning.ipynb").exists()
     tuned = out / "prometheus-alerts.tuned.yml"
     diff = [
         (a, b) for a, b in zip(rules.read_text().splitlines(), tuned.read_text().splitlines(), strict=True) if a != b
