@@ -6,6 +6,7 @@ same whatever the number of workers, and they are put together in the corpus' or
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.engine import (
     RuleGroup,
     TemplateContext,
     evaluate_groups,
+    owned_temp_dir,
     prometheus_server,
     write,
 )
@@ -79,11 +81,23 @@ def sweep(
     on_done: Callable[[int, int, str], None] | None = None,
 ) -> list[RunFirings]:
     """Each run's firings, in the corpus' order, computed on Dask workers."""
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
+    scratch = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        # Dask's scratch space (its locks and spill files) in a folder of ours, removed after the
+        # sweep, or after a SIGKILL by the next alertdrill that makes one (owned_temp_dir).
+        scratch = owned_temp_dir("dask")
+        with dask.config.set({"temporary-directory": str(scratch)}):  # the scheduler's scratch too
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                local_directory=str(scratch),
+            )
     try:
         with Client(cluster if cluster is not None else scheduler) as client:  # type: ignore[no-untyped-call]
             futures = {
@@ -106,6 +120,8 @@ def sweep(
     finally:
         if cluster is not None:
             cluster.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]
 
