@@ -383,6 +383,7 @@ def run_scenario(
 def verdict_json(result: RunResult) -> dict[str, object]:
     return {
         "scenario": result.scenario.name,
+        "unexpected_alerts": result.scenario.unexpected_alerts,
         "seed": result.seed,
         "passed": result.passed,
         "start_unix": result.scenario.start_unix(),

@@ -34,6 +34,7 @@ class RunTruth:
     duration: float
     incidents: tuple[Incident, ...]
     silent: frozenset[str] = frozenset()  # alerts the scenario expected never to fire
+    judged: frozenset[str] | None = None  # None: every alert; else (unexpected_alerts: ignore) only these
 
     def quiet_seconds(self, grace: float) -> float:
         """Time outside every incident and its grace: where any firing is a false alert."""
@@ -75,7 +76,11 @@ def run_truth(name: str, verdict: dict[str, object]) -> RunTruth:
     )
     duration = verdict.get("simulated_seconds")
     assert isinstance(duration, int | float)
-    return RunTruth(name, float(duration), incidents, frozenset(silent))
+    # A scenario that ignores unexpected alerts says nothing of the alerts it does not name:
+    # their firings there are neither true nor false.
+    named = {str(e.get("alert")) for e in expectations}
+    judged = frozenset(named) if verdict.get("unexpected_alerts") == "ignore" else None
+    return RunTruth(name, float(duration), incidents, frozenset(silent), judged)
 
 
 @dataclass
@@ -132,7 +137,10 @@ def _quantile(values: Sequence[float], q: float) -> float | None:
 def score_run(
     score: Score, alert: str, truth: RunTruth, firings: Iterable[Firing], grace: float = DEFAULT_GRACE
 ) -> None:
-    """Add one run's firings of one variant of ``alert`` (the original rule's name) to ``score``."""
+    """Add one run's firings of one variant of ``alert`` (the original rule's name) to ``score``;
+    nothing when the run's scenario does not judge ``alert`` (``unexpected_alerts: ignore``)."""
+    if truth.judged is not None and alert not in truth.judged:
+        return
     mine = [i for i in truth.incidents if alert in i.meant_for]
     score.incidents += len(mine)
     score.quiet_seconds += truth.quiet_seconds(grace)

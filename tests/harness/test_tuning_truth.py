@@ -355,3 +355,18 @@ def test_run_truth_without_faults_or_expectations() -> None:
     truth = run_truth("calm", {"faults": [], "expectations": [], "simulated_seconds": 900})
     assert truth == RunTruth("calm", 900.0, (), frozenset())
     assert truth.quiet_seconds(GRACE) == 900.0
+
+
+def test_a_scenario_that_ignores_unexpected_alerts_judges_only_the_alerts_it_names() -> None:
+    verdict = {
+        "simulated_seconds": 3600.0,
+        "unexpected_alerts": "ignore",
+        "faults": [{"name": "f", "start": 600.0, "end": 900.0}],
+        "expectations": [{"alert": "A", "fault": "f", "expected": "A fires [0s, 300s] after f starts"}],
+    }
+    truth = run_truth("r", verdict)
+    named, other = Score(), Score()
+    score_run(named, "A", truth, [Firing(3000.0, None)])
+    score_run(other, "B", truth, [Firing(3000.0, None)])
+    assert (named.false_firings, named.incidents) == (1, 1)  # A is judged: a firing far from f is false
+    assert (other.false_firings, other.quiet_seconds, other.incidents) == (0, 0.0, 0)  # B is not judged here
