@@ -2,10 +2,12 @@
 variant of it did. Pure: run records and alert instances in, numbers out (docs/tuning.md).
 
 Every fault of a run is an incident. An alert is *meant for* an incident when the run's
-scenario expected it to fire for that fault. A firing of the alert is a true positive when it
-fires during an incident it is meant for, or within ``grace`` after its end; any other firing
-is a false positive, wherever it falls. Recall is per incident, precision per firing; the false
-alerts per day are counted over the time no incident of any kind was under way (nor its grace).
+scenario expected it to fire for that fault. A firing of the alert (from ``fired_at`` to its
+resolution, or the run's end) is a true positive when it overlaps an incident it is meant for,
+or the ``grace`` after its end; any other firing is a false positive, wherever it falls. Recall
+is per incident, precision per firing; detection is from the incident's start to its first true
+firing (0 when the alert was already firing); the false alerts per day are counted over the
+time no incident of any kind was under way (nor its grace).
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ def score_run(
     score.quiet_seconds += truth.quiet_seconds(grace)
     hits: dict[int, list[Firing]] = {}
     for firing in sorted(firings, key=lambda f: f.fired_at):
-        owner = next((k for k, i in enumerate(mine) if i.start <= firing.fired_at <= i.end + grace), None)
+        until = math.inf if firing.resolved_at is None else firing.resolved_at
+        owner = next((k for k, i in enumerate(mine) if firing.fired_at <= i.end + grace and until >= i.start), None)
         if owner is None:
             score.false_firings += 1
         else:
@@ -155,7 +158,7 @@ def score_run(
     for k, found in hits.items():
         incident = mine[k]
         score.detected += 1
-        score.detection.append(found[0].fired_at - incident.start)
+        score.detection.append(max(0.0, found[0].fired_at - incident.start))  # already firing: detected at once
         resolved = [f.resolved_at for f in found]
         if all(r is not None for r in resolved):
             score.reset.append(max(r for r in resolved if r is not None) - incident.end)

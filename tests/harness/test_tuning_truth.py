@@ -25,7 +25,7 @@ def scored(truth: RunTruth, firings: list[Firing], alert: str = "A", grace: floa
 @pytest.mark.parametrize(
     ("fired_at", "true"),
     [
-        (999.0, False),  # before the incident
+        (999.0, False),  # before the incident, resolved before it (below)
         (1000.0, True),  # at its start
         (1500.0, True),  # inside it
         (2000.0, True),  # at its end
@@ -37,7 +37,7 @@ def scored(truth: RunTruth, firings: list[Firing], alert: str = "A", grace: floa
 )
 def test_a_firing_is_true_inside_its_incident_or_its_grace(fired_at: float, true: bool) -> None:
     truth = RunTruth("r", 10_000.0, (incident(1000, 2000, "A"),))
-    score = scored(truth, [Firing(fired_at, None)])
+    score = scored(truth, [Firing(fired_at, fired_at + 0.5)])
     assert (score.true_firings, score.false_firings) == ((1, 0) if true else (0, 1))
     assert score.detected == (1 if true else 0)
     assert score.incidents == 1
@@ -370,3 +370,15 @@ def test_a_scenario_that_ignores_unexpected_alerts_judges_only_the_alerts_it_nam
     score_run(other, "B", truth, [Firing(3000.0, None)])
     assert (named.false_firings, named.incidents) == (1, 1)  # A is judged: a firing far from f is false
     assert (other.false_firings, other.quiet_seconds, other.incidents) == (0, 0.0, 0)  # B is not judged here
+
+
+def test_a_firing_that_began_before_its_incident_and_overlaps_it_is_true_and_detects_at_once() -> None:
+    """Already firing (for another reason) when the incident began: it overlaps the incident,
+    so it is not a false alarm, and the incident is detected at 0 s."""
+    truth = RunTruth("r", 10_000.0, (incident(1000, 2000, "A"),))
+    still = scored(truth, [Firing(900.0, 1500.0)])
+    assert (still.true_firings, still.false_firings, still.detection) == (1, 0, [0.0])
+    never_resolved = scored(truth, [Firing(900.0, None)])
+    assert (never_resolved.true_firings, never_resolved.detection, never_resolved.reset) == (1, [0.0], [])
+    over = scored(truth, [Firing(900.0, 999.0)])  # resolved just before the incident: a false alarm
+    assert (over.true_firings, over.false_firings, over.detected) == (0, 1, 0)
