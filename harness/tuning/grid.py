@@ -17,10 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from harness.engine import compose, line_of, parse_duration, read_text
+from harness.engine import compose, line_of, parse_duration, read_mapping, read_text
 from harness.errors import ConfigurationError
 from harness.tuning.truth import DEFAULT_GRACE
 from harness.tuning.variants import AlertGrid
@@ -62,19 +61,11 @@ class TuningFile(_Strict):
 
 
 def load_tuning_file(path: Path) -> TuningFile:
-    text = read_text(path, "tuning file", ConfigurationError, limit=1_000_000)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigurationError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: a tuning file is a mapping with at least alerts:")
+    data = read_mapping(path, "tuning file", ConfigurationError, limit=1_000_000)
     try:
         return TuningFile.model_validate(data)
     except ValidationError as exc:
-        root = compose(text)
+        root = compose(read_text(path, "tuning file", ConfigurationError, limit=1_000_000))
         lines = []
         for err in exc.errors():
             loc = tuple(err["loc"])
