@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from harness.engine import parse_duration
+from service.model import load_model  # the service's loader: the version is the one it serves
 from sim.autoscaler import HpaSpec
 from sim.records import RolloutDecision, RolloutRecord, SimResult
-from sim.specs import Autoscaling, Build, FleetSpec, GateSpec, RolloutSpec, ServerSpec, WorldSpec
+from sim.specs import Build, FleetSpec, GateSpec, RolloutSpec, ServerSpec, WorldSpec
 
 if TYPE_CHECKING:
     from harness.scenario import Scenario
@@ -152,8 +153,6 @@ def deployment_problems(scenario: Scenario) -> list[tuple[tuple[str | int, ...],
 
 def load_build(scenario: Scenario, base_dir: Path, model: str, service_time: float | None) -> Build:
     """A build from a model file: its version is the artifact's own (what its series carry)."""
-    from service.model import load_model  # the service's loader, so the version is the one it serves
-
     path = (base_dir / model).resolve()
     server = ServerSpec(
         scenario.server.workers,
@@ -192,7 +191,7 @@ def with_deployments(world: WorldSpec, scenario: Scenario, base_dir: Path) -> Wo
                 d.inconclusive_limit,
             )
         )
-    scaling = Autoscaling(options.autoscaling.spec()) if options.autoscaling is not None else None
+    scaling = options.autoscaling.spec() if options.autoscaling is not None else None
     fleet = FleetSpec(options.replicas, True, options.startup_delay, scaling)
     return dataclasses.replace(world, build=stable, fleet=fleet, rollouts=tuple(rollouts))
 

@@ -10,7 +10,7 @@ has been written, and the instant query cannot look past its own time either.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,14 +30,7 @@ from harness.engine import (
     write,
 )
 from harness.errors import ConfigurationError
-from sim.records import SimResult, TargetScrapes
-
-
-@dataclass
-class _Target:
-    scrapes: Callable[[], Sequence[Scrape]]
-    ended: Callable[[], float | None]
-    samples: TargetSamples
+from sim.records import SimResult
 
 
 @dataclass
@@ -48,40 +41,28 @@ class LiveSamples:
 
     sim: SimResult
     samples: SampleSet
-    _targets: dict[int, _Target] = field(default_factory=dict)
-    _order: list[int] = field(default_factory=list)
+    _targets: dict[int, TargetSamples] = field(default_factory=dict)  # by id of the scrapes list
     _written: dict[Labels, int] = field(default_factory=dict)
 
     def advance(self, until: float | None = None) -> None:
         """Read every scrape taken at or before ``until`` (None: all of them)."""
-        for key, scrapes, ended, labels in self._sources():
-            target = self._targets.get(key)
+        for scrapes, ended, labels in self._sources():
+            target = self._targets.get(id(scrapes))
             if target is None:
-                target = self._targets[key] = _Target(scrapes, ended, TargetSamples(self.samples, labels))
-                self._order.append(key)
-            target.samples.take(scrapes(), until)
-            end = target.ended()
-            if end is not None and (until is None or end <= until):
-                target.samples.end(end)
+                target = self._targets[id(scrapes)] = TargetSamples(self.samples, labels)
+            target.take(scrapes, until)
+            if ended is not None and (until is None or ended <= until):
+                target.end(ended)
 
-    def _sources(
-        self,
-    ) -> list[tuple[int, Callable[[], Sequence[Scrape]], Callable[[], float | None], Labels]]:
+    def _sources(self) -> Iterator[tuple[Sequence[Scrape], float | None, Labels]]:
+        """(scrapes so far, when the target ended, its labels) of every target, in a fixed order."""
         sim = self.sim
-        out = [(id(t), _scrapes_of(t), _ended_of(t), _replica_labels(t)) for t in sim.targets]
-        out.append(
-            (id(sim.desk_scrapes), lambda: sim.desk_scrapes, lambda: None, target_labels(DESK_JOB, DESK_INSTANCE))
-        )
+        for t in sim.targets:
+            extra = (("version", t.version),) if t.version is not None else ()
+            yield t.scrapes, t.ended, target_labels(DEFAULT_JOB, t.instance, extra)
+        yield sim.desk_scrapes, None, target_labels(DESK_JOB, DESK_INSTANCE)
         if sim.controller_scrapes:
-            out.append(
-                (
-                    id(sim.controller_scrapes),
-                    lambda: sim.controller_scrapes,
-                    lambda: None,
-                    target_labels(CONTROLLER_JOB, CONTROLLER_INSTANCE),
-                )
-            )
-        return out
+            yield sim.controller_scrapes, None, target_labels(CONTROLLER_JOB, CONTROLLER_INSTANCE)
 
     def unwritten(self) -> list[tuple[Labels, list[tuple[int, float]]]]:
         """The samples not handed out before, by series; handed out now."""
@@ -92,19 +73,6 @@ class LiveSamples:
                 out.append((labels, samples[done:]))
                 self._written[labels] = len(samples)
         return out
-
-
-def _scrapes_of(t: TargetScrapes) -> Callable[[], Sequence[Scrape]]:
-    return lambda: t.scrapes
-
-
-def _ended_of(t: TargetScrapes) -> Callable[[], float | None]:
-    return lambda: t.ended
-
-
-def _replica_labels(t: TargetScrapes) -> Labels:
-    extra = (("version", t.version),) if t.version is not None else ()
-    return target_labels(DEFAULT_JOB, t.instance, extra)
 
 
 def samples_of(sim: SimResult, start_unix: float) -> SampleSet:
@@ -123,15 +91,12 @@ class GateOracle:
     live: LiveSamples
     url: Callable[[], str]
     client: httpx.Client
-    asked: list[tuple[float, tuple[str, ...], list[float | None]]] = field(default_factory=list)
 
     async def __call__(self, at: float, queries: tuple[str, ...]) -> list[float | None]:
         url = self.url()
         self.live.advance(at)
         write(self.client, url, self.live.unwritten())
-        answers = [self._one(url, q, at) for q in queries]
-        self.asked.append((at, queries, answers))
-        return answers
+        return [self._one(url, q, at) for q in queries]
 
     def _one(self, url: str, query: str, at: float) -> float | None:
         vector = instant_query(self.client, url, query, self.live.samples.start_unix + at)

@@ -107,11 +107,12 @@ class Fleet:
         self.replicas.append(replica)
         self.result.targets.append(replica.target)
         if delay > 0:
-            self.env.process(self._becomes_ready(replica, delay))
+            self.env.process(self._becomes_ready(delay))
         self._table = None
         return replica
 
-    def _becomes_ready(self, replica: Replica, delay: float) -> Generator[simpy.Event, Any, None]:
+    def _becomes_ready(self, delay: float) -> Generator[simpy.Event, Any, None]:
+        """The routing table is rebuilt once a replica started now is ready."""
         yield self.env.timeout(delay)
         self._table = None
 

@@ -48,7 +48,7 @@ class RolloutDecision:
     """A decision of a rollout or the autoscaler, at simulated second ``time``."""
 
     time: float
-    action: str  # e.g. "start", "step", "hold", "promote", "rollback", "switch", "scale"
+    action: str  # "scale", "step", "analysis", "hold", "smoke", "switch", "promote" or "rollback"
     step: float | None = None  # the traffic fraction of the new version after the decision
     gates: tuple[GateResult, ...] = ()
     detail: str = ""

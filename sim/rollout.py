@@ -12,11 +12,16 @@ Prometheus gives with the gates' bounds, as Argo's ``successCondition`` does.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Generator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Generator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
+from service.exposition import Exposition  # generate_latest's text, each series' prefix rendered once
 from sim.fleet import Fleet
 from sim.gateway import json_body
 from sim.records import GateResult, RolloutDecision, RolloutRecord, SimResult
@@ -81,7 +86,8 @@ class RolloutController:
             result,
         )
         self.smoke_body = json_body({"symbol": smoke_symbol})
-        self.active: RolloutRecord | None = None
+        self._exposition = Exposition(_ControllerCollector(self))
+        self._now = 0.0  # the instant the exposition is rendered for (replicas' readiness)
 
     # -- one rollout ------------------------------------------------------------------------
 
@@ -93,12 +99,10 @@ class RolloutController:
         old = self.stable
         record = RolloutRecord(spec.name, spec.kind, spec.build.version, old.version, env.now)
         self.result.rollouts.append(record)
-        self.active = record
         if spec.kind == CANARY:
             yield from self._canary(spec, record, old)
         else:
             yield from self._blue_green(spec, record, old)
-        self.active = None
 
     def _canary(self, spec: RolloutSpec, record: RolloutRecord, old: Build) -> Generator[simpy.Event, Any, None]:
         stable_count = len(self.fleet.of_version(old.version))
@@ -234,24 +238,35 @@ class RolloutController:
     # -- the controller's /metrics ----------------------------------------------------------
 
     def exposition(self, now: float) -> str:
-        """What a rollout controller and kube-state-metrics would export, for dashboards."""
-        replicas: dict[tuple[str, str], int] = {}
-        for r in self.fleet.replicas:
-            if r.live:
-                key = (r.version, "ready" if r.ready(now) else "starting")
-                replicas[key] = replicas.get(key, 0) + 1
-        lines = [
-            "# HELP rollout_replicas Replicas of the service, by version and readiness.",
-            "# TYPE rollout_replicas gauge",
-        ]
-        lines += [f'rollout_replicas{{state="{s}",version="{v}"}} {n}' for (v, s), n in sorted(replicas.items())]
-        lines += [
-            "# HELP rollout_traffic_weight Share of requests the router sends to a version.",
-            "# TYPE rollout_traffic_weight gauge",
-        ]
-        lines += [f'rollout_traffic_weight{{version="{v}"}} {w!r}' for v, w in sorted(self.fleet.weights.items())]
-        lines += ["# HELP rollout_phase 1 for the phase a rollout is in.", "# TYPE rollout_phase gauge"]
-        for record in self.result.rollouts:
-            phase = {IN_PROGRESS: "Progressing", PROMOTED: "Healthy", ROLLED_BACK: "Degraded"}[record.outcome]
-            lines.append(f'rollout_phase{{phase="{phase}",rollout="{record.name}"}} 1')
-        return "\n".join(lines) + "\n"
+        """What a rollout controller and kube-state-metrics would export, for dashboards, in the
+        Prometheus text format (rendered as the desks' book is: ``service.exposition``)."""
+        self._now = now
+        return self._exposition.render().decode()
+
+
+_PHASES = {IN_PROGRESS: "Progressing", PROMOTED: "Healthy", ROLLED_BACK: "Degraded"}
+
+
+@dataclass
+class _ControllerCollector:
+    controller: RolloutController
+
+    def collect(self) -> Iterator[Metric]:
+        c = self.controller
+        replicas = GaugeMetricFamily(
+            "rollout_replicas", "Replicas of the service, by version and readiness.", labels=["state", "version"]
+        )
+        counts = Counter((r.version, "ready" if r.ready(c._now) else "starting") for r in c.fleet.replicas if r.live)
+        for (version, state), n in sorted(counts.items()):
+            replicas.add_metric([state, version], n)
+        yield replicas
+        weights = GaugeMetricFamily(
+            "rollout_traffic_weight", "Share of requests the router sends to a version.", labels=["version"]
+        )
+        for version, weight in sorted(c.fleet.weights.items()):
+            weights.add_metric([version], weight)
+        yield weights
+        phases = GaugeMetricFamily("rollout_phase", "1 for the phase a rollout is in.", labels=["phase", "rollout"])
+        for record in c.result.rollouts:
+            phases.add_metric([_PHASES[record.outcome], record.name], 1)
+        yield phases

@@ -35,7 +35,7 @@ def autoscale(
         for r in replicas:
             before = read.get(r)
             read[r] = (now, r.server.cpu_seconds)
-            if before is None or not r.ready(now) or now <= before[0]:
+            if before is None or not r.ready(now):
                 pods.append(PodSample(r.ready(now), None))
             else:
                 used = (r.server.cpu_seconds - before[1]) / (now - before[0])

@@ -155,13 +155,6 @@ class Build:
 
 
 @dataclass(frozen=True)
-class Autoscaling:
-    """A HorizontalPodAutoscaler on the stable version's replicas (``sim.autoscaler``'s rule)."""
-
-    hpa: HpaSpec
-
-
-@dataclass(frozen=True)
 class FleetSpec:
     """The service as replicas behind a weighted router.
 
@@ -176,7 +169,7 @@ class FleetSpec:
     replicas: int = 1
     labelled: bool = False
     startup_delay: float = 30.0
-    autoscaling: Autoscaling | None = None
+    autoscaling: HpaSpec | None = None  # a HorizontalPodAutoscaler on the stable version's replicas
 
     def __post_init__(self) -> None:
         if not self.labelled and (self.replicas > 1 or self.autoscaling is not None):

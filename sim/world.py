@@ -94,7 +94,7 @@ async def simulate(
         for rollout in spec.rollouts:
             env.process(controller.run(rollout))
         if spec.fleet.autoscaling is not None:
-            env.process(autoscale(env, fleet, controller, spec.fleet.autoscaling.hpa, spec.fleet.startup_delay, result))
+            env.process(autoscale(env, fleet, controller, spec.fleet.autoscaling, spec.fleet.startup_delay, result))
         env.process(
             clients(
                 env,

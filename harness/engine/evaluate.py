@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -61,18 +62,22 @@ def query_range(client: httpx.Client, url: str, expr: str, start: float, end: fl
 
 def _fetch(client: httpx.Client, url: str, expr: str, start: float, end: float, step: float) -> list[dict]:  # type: ignore[type-arg]
     params = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+    kind, result = _api(client, f"{url}/api/v1/query_range", expr, params, "query_range")
+    if kind != "matrix":
+        raise QueryError(f"query_range {expr!r} returned a {kind}, not a matrix")
+    return result  # type: ignore[no-any-return]
+
+
+def _api(client: httpx.Client, endpoint: str, expr: str, params: dict[str, str], what: str) -> tuple[str, Any]:
+    """(resultType, result) of one query API call, or a QueryError saying what Prometheus said."""
     try:
-        response = client.get(f"{url}/api/v1/query_range", params=params)
+        response = client.get(endpoint, params=params)
     except httpx.HTTPError as exc:
-        raise QueryError(f"query_range {expr!r} failed: {exc}") from exc
+        raise QueryError(f"{what} {expr!r} failed: {exc}") from exc
     body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code != 200 or body.get("status") != "success":
-        raise QueryError(
-            f"query_range {expr!r} answered {response.status_code}: {body.get('error') or response.text[:300]}"
-        )
-    if body["data"]["resultType"] != "matrix":
-        raise QueryError(f"query_range {expr!r} returned a {body['data']['resultType']}, not a matrix")
-    return body["data"]["result"]  # type: ignore[no-any-return]
+        raise QueryError(f"{what} {expr!r} answered {response.status_code}: {body.get('error') or response.text[:300]}")
+    return body["data"]["resultType"], body["data"]["result"]
 
 
 def recorded(rule: RecordingRule, vector: Vector, at: float) -> dict[Labels, float]:
@@ -140,14 +145,7 @@ def evaluate_groups(
 def instant_query(client: httpx.Client, url: str, expr: str, at_unix: float) -> Vector:
     """``expr`` evaluated by Prometheus at ``at_unix``: a vector (a scalar as one unlabelled
     element; a string is refused)."""
-    try:
-        response = client.get(f"{url}/api/v1/query", params={"query": expr, "time": f"{at_unix:.3f}"})
-    except httpx.HTTPError as exc:
-        raise QueryError(f"query {expr!r} failed: {exc}") from exc
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-    if response.status_code != 200 or body.get("status") != "success":
-        raise QueryError(f"query {expr!r} answered {response.status_code}: {body.get('error') or response.text[:300]}")
-    kind, result = body["data"]["resultType"], body["data"]["result"]
+    kind, result = _api(client, f"{url}/api/v1/query", expr, {"query": expr, "time": f"{at_unix:.3f}"}, "query")
     if kind == "scalar":
         return [((), float(result[1]))]
     if kind != "vector":

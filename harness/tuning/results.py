@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from harness.tuning.grid import Constraints
@@ -45,24 +46,24 @@ def score_all(variants: list[Variant], corpus: list[CorpusRun], found: list[RunF
 
 def _objectives(s: Scored) -> tuple[float, float, float]:
     """Smaller is better in each: missed incidents, false alerts a day, median detection."""
-    summary = s.score.summary()
-    recall = summary["recall"]
-    detection = summary["detection_median"]
-    return (
-        1.0 - (recall if isinstance(recall, float) else 0.0),
-        s.score.false_per_day or 0.0,
-        detection if isinstance(detection, float) else float("inf"),
-    )
+    score = s.score
+    detection = score.detection_median
+    return (1.0 - (score.recall or 0.0), score.false_per_day or 0.0, math.inf if detection is None else detection)
+
+
+def by_alert(scored: list[Scored]) -> dict[str, list[Scored]]:
+    """The variants of each alert, in the tuning file's order."""
+    out: dict[str, list[Scored]] = {}
+    for s in scored:
+        out.setdefault(s.variant.alert, []).append(s)
+    return out
 
 
 def mark(scored: list[Scored], constraints: Constraints) -> None:
     """Per alert: its Pareto front over (recall, false alerts a day, median detection), and the
     recommended variant: among those meeting the constraints, the fewest false alerts, then the
     fastest detection, then the current one."""
-    by_alert: dict[str, list[Scored]] = {}
-    for s in scored:
-        by_alert.setdefault(s.variant.alert, []).append(s)
-    for items in by_alert.values():
+    for items in by_alert(scored).values():
         objectives = [_objectives(s) for s in items]
         for s, mine in zip(items, objectives, strict=True):
             s.pareto = not any(

@@ -107,6 +107,10 @@ class Score:
         return None if self.incidents == 0 else self.detected / self.incidents
 
     @property
+    def detection_median(self) -> float | None:
+        return _quantile(self.detection, 0.5)
+
+    @property
     def false_per_day(self) -> float | None:
         return None if self.quiet_seconds <= 0 else self.false_firings * 86400.0 / self.quiet_seconds
 
@@ -119,7 +123,7 @@ class Score:
             "true_firings": self.true_firings,
             "false_firings": self.false_firings,
             "false_per_day": self.false_per_day,
-            "detection_median": _quantile(self.detection, 0.5),
+            "detection_median": self.detection_median,
             "detection_p95": _quantile(self.detection, 0.95),
             "reset_median": _quantile(self.reset, 0.5),
             "quiet_days": self.quiet_seconds / 86400.0,

@@ -12,7 +12,7 @@ from harness.engine import check_rules, load_rule_groups
 from harness.errors import ConfigurationError
 from harness.record import write_json
 from harness.tuning.grid import TuningFile, load_tuning_file
-from harness.tuning.results import Scored, mark, score_all
+from harness.tuning.results import Scored, by_alert, mark, score_all
 from harness.tuning.sweep import read_corpus, sweep
 from harness.tuning.variants import Variant, variant_document, variant_groups, variants
 
@@ -96,10 +96,7 @@ def table(scored: list[Scored]) -> str:
     """The terminal's table: per alert, each variant; * the configured one, P on the Pareto
     front, R the recommended one."""
     lines = []
-    by_alert: dict[str, list[Scored]] = {}
-    for s in scored:
-        by_alert.setdefault(s.variant.alert, []).append(s)
-    for alert, items in by_alert.items():
+    for alert, items in by_alert(scored).items():
         first = items[0].score
         lines.append(
             f"{alert}: {first.incidents} incidents it is meant for, {first.quiet_seconds / 86400:.2f} quiet days"

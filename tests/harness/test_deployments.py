@@ -12,7 +12,7 @@ from harness.errors import ScenarioError
 from harness.scenario import load_scenario, parse_scenario
 from sim.autoscaler import HpaSpec
 from sim.records import RolloutRecord
-from sim.specs import Autoscaling, FleetSpec, GateSpec, ServerSpec
+from sim.specs import FleetSpec, GateSpec, ServerSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "scenarios"
@@ -239,7 +239,7 @@ def test_canary_promoted_becomes_a_labelled_fleet_and_a_canary_of_the_shipped_mo
 def test_the_autoscaler_scenario_gets_its_hpa() -> None:
     scenario, base = load_scenario(SCENARIOS / "autoscaler_absorbs_ramp.yaml")
     world = with_deployments(scenario.world(), scenario, base)
-    assert world.fleet == FleetSpec(1, True, 30.0, Autoscaling(HpaSpec(1, 6, 0.4, 0.1, 15.0, 300.0)))
+    assert world.fleet == FleetSpec(1, True, 30.0, HpaSpec(1, 6, 0.4, 0.1, 15.0, 300.0))
     assert world.rollouts == ()
     assert world.build is not None and world.build.server == ServerSpec(1, 0.004, 0.35)
 

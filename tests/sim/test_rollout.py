@@ -344,7 +344,7 @@ def test_a_blue_green_never_asks_twice_at_the_same_instant() -> None:
     oracle = ScriptedOracle([held] * 3)
     world = World(oracle)
     spec = _blue_green(step_every=600.0, keep_old=600.0)
-    world.run(dataclasses.replace(spec, gates=(ACC,)))
+    record = world.run(dataclasses.replace(spec, gates=(ACC,)))
     times = [at for at, _ in oracle.asked]
     assert times == [690.0], f"asked at {times}"  # once, at the end of keep_old
-    assert (world.fleet.weights, spec.name) == ({"v1": 1.0}, spec.name)  # unverified in time: rolled back
+    assert (record.outcome, world.fleet.weights) == ("rolled_back", {"v1": 1.0})  # unverified in time
