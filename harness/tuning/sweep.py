@@ -95,7 +95,11 @@ def sweep(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
+                host="127.0.0.1",  # loopback only
                 dashboard_address=None,
+                # The scheduler serves HTTP (health, metrics) even without a dashboard, on port
+                # 8787 unless told otherwise: a fixed port, taken by any other cluster. A free one.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 local_directory=str(scratch),
             )
     try:
