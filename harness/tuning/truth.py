@@ -7,7 +7,8 @@ resolution, or the run's end) is a true positive when it overlaps an incident it
 or the ``grace`` after its end; any other firing is a false positive, wherever it falls. Recall
 is per incident, precision per firing; detection is from the incident's start to its first true
 firing (0 when the alert was already firing); the false alerts per day are counted over the
-time no incident of any kind was under way (nor its grace).
+time no incident the alert is meant for was under way (nor its grace): a firing during another
+layer's fault is false, so that time is time it could have been false in.
 """
 
 from __future__ import annotations
@@ -38,9 +39,14 @@ class RunTruth:
     silent: frozenset[str] = frozenset()  # alerts the scenario expected never to fire
     judged: frozenset[str] | None = None  # None: every alert; else (unexpected_alerts: ignore) only these
 
-    def quiet_seconds(self, grace: float) -> float:
-        """Time outside every incident and its grace: where any firing is a false alert."""
-        spans = sorted((max(0.0, i.start), min(self.duration, i.end + grace)) for i in self.incidents)
+    def quiet_seconds(self, grace: float, alert: str | None = None) -> float:
+        """Time outside the incidents ``alert`` is meant for (every incident when None) and
+        their grace: where any firing of it is a false alert."""
+        spans = sorted(
+            (max(0.0, i.start), min(self.duration, i.end + grace))
+            for i in self.incidents
+            if alert is None or alert in i.meant_for
+        )
         busy, reach = 0.0, 0.0
         for start, end in spans:
             start = max(start, reach)
@@ -149,7 +155,7 @@ def score_run(
         return
     mine = [i for i in truth.incidents if alert in i.meant_for]
     score.incidents += len(mine)
-    score.quiet_seconds += truth.quiet_seconds(grace)
+    score.quiet_seconds += truth.quiet_seconds(grace, alert)
     hits: dict[int, list[Firing]] = {}
     for firing in sorted(firings, key=lambda f: f.fired_at):
         until = math.inf if firing.resolved_at is None else firing.resolved_at

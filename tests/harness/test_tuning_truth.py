@@ -169,14 +169,24 @@ def test_quiet_seconds_is_clipped_to_the_run() -> None:
     assert RunTruth("r", 1000.0, (incident(0, 2000, "A"),)).quiet_seconds(GRACE) == 0.0
 
 
-def test_an_incident_meant_for_no_alert_still_is_not_quiet() -> None:
-    truth = RunTruth("r", 10_000.0, (incident(1000, 2000),))
-    assert truth.quiet_seconds(GRACE) == 8400.0
+def test_an_incident_meant_for_another_alert_is_quiet_time_for_this_one() -> None:
+    """A firing during another layer's fault is false: that time is time it could be false in."""
+    truth = RunTruth("r", 10_000.0, (incident(1000, 2000, "B"),))
+    assert truth.quiet_seconds(GRACE) == 8400.0  # every incident
+    assert truth.quiet_seconds(GRACE, "B") == 8400.0
+    assert truth.quiet_seconds(GRACE, "A") == 10_000.0
     score = scored(truth, [Firing(1500.0, 1600.0), Firing(5000.0, 5100.0)])
     assert score.incidents == 0
     assert score.false_firings == 2
-    assert score.quiet_seconds == 8400.0
-    assert score.false_per_day == pytest.approx(2 * 86400 / 8400)
+    assert score.quiet_seconds == 10_000.0
+    assert score.false_per_day == pytest.approx(2 * 86400 / 10_000)
+
+
+def test_quiet_time_per_alert_removes_only_its_own_incidents() -> None:
+    truth = RunTruth("r", 10_000.0, (incident(1000, 2000, "A"), incident(5000, 5500, "B"), incident(7000, 7100)))
+    assert truth.quiet_seconds(GRACE, "A") == 10_000 - 1600
+    assert truth.quiet_seconds(GRACE, "B") == 10_000 - 1100
+    assert truth.quiet_seconds(GRACE, "C") == 10_000
 
 
 # --- rates --------------------------------------------------------------------------------------
