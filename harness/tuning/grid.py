@@ -8,6 +8,12 @@
         threshold: [0.005, 0.01, 0.02]
         for: [0s, 1m, 2m]
         windows: {1m: [30s, 1m, 2m]}         # the alert's own range selectors
+      ErrorBudgetPage:
+        expressions:                         # whole expressions to try, templated with ${name}
+          - name: burn ${burn}x over ${window}
+            expr: job:errors:ratio_rate${window} > ${burn} * 0.001
+            params: {window: [1h, 6h], burn: [6, 14.4]}
+            for: 2m                          # optional: else the `for` values, else the rule's
 
 Errors name the file, the line and the field, as a scenario's do.
 """
@@ -22,7 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from harness.engine import compose, line_of, parse_duration, read_mapping, read_text
 from harness.errors import ConfigurationError
 from harness.tuning.truth import DEFAULT_GRACE
-from harness.tuning.variants import AlertGrid
+from harness.tuning.variants import AlertGrid, ExpressionGrid
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 Range = Annotated[str, Field(pattern=r"^\d+(ms|[smhdwy])$")]
@@ -32,13 +38,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Expression(_Strict):
+    """A whole expression to try for an alert, instead of varying the rule's own: ``${name}``
+    placeholders take every combination of ``params`` (``$`` is not PromQL, so no clash)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    expr: str = Field(min_length=1)
+    params: dict[str, tuple[str | int | float, ...]] = {}
+    for_: Seconds | None = Field(default=None, alias="for")
+
+
 class AlertValues(_Strict):
     threshold: tuple[float, ...] = ()
     for_: tuple[Seconds, ...] = Field(default=(), alias="for")
     windows: dict[Range, tuple[Range, ...]] = {}
+    expressions: tuple[Expression, ...] = ()
 
     def grid(self) -> AlertGrid:
-        return AlertGrid(self.threshold, self.for_, tuple((k, v) for k, v in self.windows.items()))
+        return AlertGrid(
+            self.threshold,
+            self.for_,
+            tuple((k, v) for k, v in self.windows.items()),
+            tuple(
+                ExpressionGrid(e.name, e.expr, tuple((k, tuple(map(str, v))) for k, v in e.params.items()), e.for_)
+                for e in self.expressions
+            ),
+        )
 
 
 class Constraints(_Strict):

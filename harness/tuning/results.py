@@ -22,7 +22,9 @@ class Scored:
         v = self.variant
         return {
             "alert": v.alert,
+            "key": v.key,
             "variant": v.describe(),
+            "expression": v.expression,
             "expr": v.expr,
             "for": v.hold,
             "threshold": v.threshold,

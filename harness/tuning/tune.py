@@ -13,7 +13,7 @@ from harness.errors import ConfigurationError
 from harness.record import write_json
 from harness.tuning.grid import TuningFile, load_tuning_file
 from harness.tuning.results import Scored, by_alert, mark, score_all
-from harness.tuning.sweep import read_corpus, sweep
+from harness.tuning.sweep import CorpusRun, RunFirings, read_corpus, sweep
 from harness.tuning.variants import Variant, variant_document, variant_groups, variants
 
 DEFAULT_INTERVAL = 15.0  # groups without an interval: prometheus.yml's global one
@@ -66,7 +66,17 @@ def tune(
             "variants": [s.row() for s in scored],
         },
     )
+    write_json(out / "firings.json", firings_document(chosen, corpus, found))
     return scored
+
+
+def firings_document(chosen: list[Variant], corpus: list[CorpusRun], found: list[RunFirings]) -> dict[str, object]:
+    """Every variant's firings per run (seconds since the run's start; null: still firing at
+    its end), for analyses the scores do not make (the Workbook notebook scores per scenario)."""
+    return {
+        v.key: {run.folder.name: fired[v.key] for run, fired in zip(corpus, found, strict=True) if fired.get(v.key)}
+        for v in chosen
+    }
 
 
 def apply_recommended(scored: list[Scored], grid_path: Path, out: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""Rule variants: an alerting rule with another threshold, ``for`` or range windows.
+"""Rule variants: an alerting rule with another threshold, ``for`` or range windows, or
+another expression altogether (a templated one: ``${name}`` over a grid of values).
 
 The threshold is the one ``harness.promql.threshold`` finds with the parser (the outermost
 comparison with a number, left of any ``and``/``or``/``unless``); windows are the range
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import string
 from dataclasses import dataclass
 
 from harness.engine import AlertingRule, RecordingRule, RuleGroup, format_duration
@@ -27,6 +29,43 @@ class AlertGrid:
     thresholds: tuple[float, ...] = ()
     holds: tuple[float, ...] = ()  # `for`, seconds
     windows: tuple[tuple[str, tuple[str, ...]], ...] = ()  # range as written -> ranges to try
+    expressions: tuple[ExpressionGrid, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpressionGrid:
+    """A whole expression to try: ``${name}`` placeholders in ``expr`` (and ``name``) take every
+    combination of ``params``; ``hold`` is its own ``for`` (None: the grid's, else the rule's)."""
+
+    name: str
+    expr: str
+    params: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    hold: float | None = None
+
+    def expand(self, alert: str) -> list[tuple[str, str]]:
+        """(name, expression) per combination of the parameters, each parsed by the PromQL parser."""
+        keys = [k for k, _ in self.params]
+        out = []
+        for values in itertools.product(*(v for _, v in self.params)):
+            mapping = dict(zip(keys, values, strict=True))
+            try:
+                name = string.Template(self.name).substitute(mapping)
+                expr = string.Template(self.expr).substitute(mapping)
+            except (KeyError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"alerts.{alert}.expressions {self.name!r}: placeholder {exc} has no value in params"
+                ) from exc
+            unused = [k for k in keys if f"${k}" not in self.expr and f"${{{k}}}" not in self.expr]
+            if unused:
+                raise ConfigurationError(f"alerts.{alert}.expressions {self.name!r}: params.{unused[0]} is not used")
+            try:
+                parse(expr)
+            except Exception as exc:  # the parser's own error, with the expression it refused
+                raise ConfigurationError(
+                    f"alerts.{alert}.expressions {name!r}: not PromQL: {expr.strip()!r}: {exc}"
+                ) from exc
+            out.append((name, expr))
+        return out
 
 
 @dataclass(frozen=True)
@@ -38,9 +77,10 @@ class Variant:
     threshold: float | None
     windows: tuple[tuple[str, str], ...]  # (as written, as tried), only those changed
     current: bool  # the rule exactly as configured
+    expression: str | None = None  # the name of the tried expression, when it is not the rule's own
 
     def describe(self) -> str:
-        parts = []
+        parts = [] if self.expression is None else [self.expression]
         if self.threshold is not None:
             parts.append(f"threshold {self.threshold:g}")
         parts.append(f"for {format_duration(self.hold)}")
@@ -99,6 +139,13 @@ def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
         current = (original is None or value == original.value) and hold == rule.hold and not changed
         key = f"{rule.name}__{len(out)}"
         out.append(Variant(rule.name, key, expr, hold, value, changed, current))
+    for expression in grid.expressions:
+        expression_holds = (expression.hold,) if expression.hold is not None else holds
+        for (name, expr), hold in itertools.product(expression.expand(rule.name), expression_holds):
+            if any(_same(expr, v.expr) and hold == v.hold for v in out):
+                continue  # already tried (the configured rule, say): scored once
+            current = _same(expr, rule.expr) and hold == rule.hold
+            out.append(Variant(rule.name, f"{rule.name}__{len(out)}", expr, hold, None, (), current, name))
     if not any(v.current for v in out):  # the configured rule is always scored, to compare with
         out.append(
             Variant(
@@ -112,6 +159,11 @@ def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
             )
         )
     return out
+
+
+def _same(a: str, b: str) -> bool:
+    """The same expression but for spacing (a tried expression that is the configured one)."""
+    return " ".join(a.split()) == " ".join(b.split())
 
 
 def variant_groups(groups: list[RuleGroup], chosen: list[Variant]) -> list[RuleGroup]:

@@ -14,7 +14,7 @@ from harness.scenario import load_scenario
 
 pytestmark = pytest.mark.prometheus
 REPO = Path(__file__).resolve().parents[2]
-GRID = """
+PLAIN = """
 rules: {rules}
 grace: 5m
 constraints: {{min_recall: 1.0, max_false_per_day: 0}}
@@ -25,6 +25,16 @@ alerts:
   HighErrorRate:
     threshold: [0.001, 0.01]
 """
+GRID = (
+    PLAIN
+    + """\
+    expressions:
+      - name: burn ${{burn}}x over 5m
+        expr: job:prediction_api_errors:ratio_rate5m > ${{burn}} * 0.001
+        params: {{burn: [14.4, 1000]}}
+        for: 0s
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +57,19 @@ def _tune(corpus: Path, tmp_path: Path, workers: int) -> dict[str, object]:
     outputs = [o for c in notebook["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
+    fired: dict[str, dict[str, list[list[float]]]] = json.loads((out / "firings.json").read_text())
+    for row in result["variants"]:  # type: ignore[attr-defined]
+        runs = fired[row["key"]]
+        assert sum(len(f) for f in runs.values()) == row["true_firings"] + row["false_firings"]
+    result["firings"] = fired
     return result
 
 
 def test_tune_scores_variants_identically_on_one_and_two_workers(corpus: Path, tmp_path: Path) -> None:
     one, two = _tune(corpus, tmp_path, 1), _tune(corpus, tmp_path, 2)
     assert one["variants"] == two["variants"]
-    rows = {(r["alert"], r["variant"]): r for r in one["variants"]}  # type: ignore[union-attr]
+    assert one["firings"] == two["firings"]
+    rows = {(r["alert"], r["variant"]): r for r in one["variants"]}  # type: ignore[attr-defined]
     current = rows[("HighLatency", "threshold 0.025, for 2m")]
     assert current["current"] and current["incidents"] == 2 and current["recall"] == 1.0
     assert current["false_firings"] == 0 and current["detection_median"] is not None
@@ -69,6 +85,12 @@ def test_tune_scores_variants_identically_on_one_and_two_workers(corpus: Path, t
     )
     assert eager["recall"] == configured["recall"] == 1.0
     assert eager["detection_median"] <= configured["detection_median"]
+    # Whole expressions, templated: a 14.4x burn over 5 minutes catches the burst; a 1000x
+    # burn (every request failing) is never reached by a partial burst.
+    burn = rows[("HighErrorRate", "burn 14.4x over 5m, for 0s")]
+    never = rows[("HighErrorRate", "burn 1000x over 5m, for 0s")]
+    assert burn["expression"] == "burn 14.4x over 5m" and burn["recall"] == 1.0
+    assert never["recall"] == 0.0 and never["true_firings"] == 0
 
 
 def test_tune_names_an_unknown_alert(corpus: Path, tmp_path: Path) -> None:
@@ -80,7 +102,7 @@ def test_tune_names_an_unknown_alert(corpus: Path, tmp_path: Path) -> None:
 def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(corpus: Path, tmp_path: Path) -> None:
     grid = tmp_path / "grid.yaml"
     rules = REPO / "config" / "prometheus-alerts.yml"
-    grid.write_text(GRID.format(rules=rules))
+    grid.write_text(PLAIN.format(rules=rules))
     out = tmp_path / "out"
     args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply", "--no-report"]
     assert main(args) == 0
@@ -93,6 +115,28 @@ def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(
     assert ("        for: 2m", "        for: 1m") in diff
     assert all("for:" in a or "> 0.01" in a or "[1m]" in a for a, _ in diff), diff
     assert rules.read_text() != tuned.read_text()
+
+
+def test_apply_writes_a_recommended_expression_in_place_of_the_rules_own(corpus: Path, tmp_path: Path) -> None:
+    from harness.engine import parse_duration, raw_rules
+
+    grid = tmp_path / "grid.yaml"
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    grid.write_text(GRID.format(rules=rules))
+    out = tmp_path / "out"
+    args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply", "--no-report"]
+    assert main(args) == 0
+    row = next(
+        r
+        for r in json.loads((out / "tune.json").read_text())["variants"]
+        if r["alert"] == "HighErrorRate" and r["recommended"]
+    )
+    assert row["expression"] == "burn 14.4x over 5m"  # same recall, no false alert, 45 s sooner
+    tuned = {str(r.get("alert")): r for _, r in raw_rules(out / "prometheus-alerts.tuned.yml")}
+    assert tuned["HighErrorRate"]["expr"].strip() == "job:prediction_api_errors:ratio_rate5m > 14.4 * 0.001"
+    assert parse_duration(str(tuned["HighErrorRate"].get("for", "0s"))) == 0.0
+    before = {str(r.get("alert")): r for _, r in raw_rules(rules)}
+    assert tuned["HighCPU"] == before["HighCPU"]
 
 
 def test_apply_refuses_a_copy_that_would_not_read_back(tmp_path: Path) -> None:

@@ -309,3 +309,82 @@ def test_the_example_tuning_file(rules: dict[str, AlertingRule]) -> None:
         expected += size
     assert len(chosen) == expected == 5 * 3 * 2 + 4 * 3 + 3 * 3
     assert len({v.key for v in chosen}) == len(chosen)
+
+
+# --- whole expressions, templated ---------------------------------------------------------------
+
+
+def _expression_grid(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"rules: {RULES}\nalerts:\n  HighErrorRate:\n{body}", encoding="utf-8")
+    return path
+
+
+def test_a_templated_expression_gives_one_variant_per_combination(tmp_path: Path) -> None:
+    grid = _expression_grid(
+        tmp_path,
+        "    expressions:\n"
+        "      - name: burn ${burn}x over ${window}\n"
+        "        expr: job:prediction_api_errors:ratio_rate${window} > ${burn} * 0.001\n"
+        "        params: {window: [1h, 6h], burn: [6, 14.4]}\n"
+        "        for: 2m\n",
+    )
+    chosen, _ = plan(load_tuning_file(grid), tmp_path)
+    tried = [v for v in chosen if v.expression is not None]
+    assert [v.describe() for v in tried] == [
+        "burn 6x over 1h, for 2m",
+        "burn 14.4x over 1h, for 2m",
+        "burn 6x over 6h, for 2m",
+        "burn 14.4x over 6h, for 2m",
+    ]
+    assert tried[1].expr == "job:prediction_api_errors:ratio_rate1h > 14.4 * 0.001"
+    assert all(v.hold == 120.0 and not v.current and v.threshold is None for v in tried)
+    assert sum(v.current for v in chosen) == 1  # the configured rule is scored beside them
+    groups = variant_groups(load_rule_groups([RULES], default_interval=15.0, check=False), chosen)
+    written = tmp_path / "variants.yml"
+    written.write_text(yaml.safe_dump(variant_document(groups), sort_keys=False), encoding="utf-8")
+    check_rules([written])  # promtool accepts every one
+
+
+def test_an_expression_without_its_own_for_takes_the_grids(tmp_path: Path) -> None:
+    grid = _expression_grid(
+        tmp_path,
+        "    for: [0s, 5m]\n"
+        "    expressions:\n"
+        "      - {name: ten minutes, expr: 'job:prediction_api_errors:ratio_rate5m >= 0.001'}\n",
+    )
+    chosen, _ = plan(load_tuning_file(grid), tmp_path)
+    assert [(v.expression, v.hold) for v in chosen if v.expression] == [("ten minutes", 0.0), ("ten minutes", 300.0)]
+
+
+def test_the_configured_expression_tried_again_is_scored_once_as_the_configured_rule(
+    tmp_path: Path, rules: dict[str, AlertingRule]
+) -> None:
+    rule = rules["HighErrorRate"]
+    expr = rule.expr.replace("\n", " ").replace("'", "''")
+    grid = _expression_grid(
+        tmp_path,
+        f"    expressions:\n      - name: as configured\n        expr: '{expr}'\n        for: {rule.hold:g}s\n",
+    )
+    chosen, _ = plan(load_tuning_file(grid), tmp_path)
+    assert len(chosen) == 1 and chosen[0].current and chosen[0].expression is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{name: x, expr: 'up > ${missing}'}", "placeholder 'missing' has no value"),
+        ("{name: x, expr: 'up > 1', params: {burn: [1, 2]}}", "params.burn is not used"),
+        ("{name: x, expr: 'up > > 1'}", "'x': not PromQL"),
+    ],
+)
+def test_a_bad_expression_is_a_configuration_error_naming_it(tmp_path: Path, entry: str, message: str) -> None:
+    grid = _expression_grid(tmp_path, f"    expressions:\n      - {entry}\n")
+    with pytest.raises(ConfigurationError, match=message):
+        plan(load_tuning_file(grid), tmp_path)
+
+
+def test_an_unknown_field_of_an_expression_names_its_line(tmp_path: Path) -> None:
+    grid = _expression_grid(tmp_path, "    expressions:\n      - name: x\n        expr: up > 1\n        param: {}\n")
+    with pytest.raises(ConfigurationError, match=r"grid.yaml:7: field alerts.HighErrorRate.expressions.0.param"):
+        load_tuning_file(grid)
