@@ -329,6 +329,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
+    from harness.tuning.grid import load_tuning_file
     from harness.tuning.tune import apply_recommended, table, tune
 
     def progress(done: int, total: int, name: str) -> None:
@@ -340,7 +341,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     print(
         f"tuning {grid} over {corpus} on {args.scheduler or f'{args.workers} local Dask workers'} ...", file=sys.stderr
     )
-    if args.report:
+    if args.report or args.workbook:
         from harness.notebooks import require_report_stack
 
         require_report_stack()
@@ -351,6 +352,10 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         from harness.notebooks import tuning_report
 
         print(f"executed {tuning_report(out)}")
+    if args.workbook:
+        from harness.notebooks import workbook_report
+
+        print(f"executed {workbook_report(out, corpus, load_tuning_file(grid).grace)}")
     if args.apply:
         written = apply_recommended(scored, grid, out)
         for path in written:
@@ -695,6 +700,12 @@ def parser() -> argparse.ArgumentParser:
     tu.add_argument("--apply", action="store_true", help="write the recommended variants into a copy of each rule file")
     tu.add_argument(
         "--report", action=argparse.BooleanOptionalAction, default=True, help="execute notebooks/tuning.ipynb (default)"
+    )
+    tu.add_argument(
+        "--workbook",
+        action="store_true",
+        help="also execute notebooks/workbook_slo.ipynb: the SRE Workbook's table, measured "
+        "(with --grid tuning/workbook/approaches.yaml over a corpus of scenarios/workbook)",
     )
     tu.set_defaults(func=_cmd_tune)
 

@@ -97,6 +97,12 @@ def tuning_report(out: Path) -> Path:
     return execute(NOTEBOOKS / "tuning.ipynb", {"tune_json": "tune.json"}, out / "tuning.ipynb")
 
 
+def workbook_report(out: Path, corpus: Path, grace: float) -> Path:
+    """The SRE Workbook's table (chapter 5) measured by ``alertdrill tune`` in ``out`` over ``corpus``."""
+    parameters = {"tune_dir": ".", "corpus": _relative(corpus, out), "grace": grace}
+    return execute(NOTEBOOKS / "workbook_slo.ipynb", parameters, out / "workbook_slo.ipynb")
+
+
 def _relative(folder: Path, start: Path) -> str:
     """``folder`` as seen from ``start`` (the executed notebook stores no absolute path), if it can be."""
     try:

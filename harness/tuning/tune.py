@@ -112,13 +112,13 @@ def table(scored: list[Scored]) -> str:
             f"{alert}: {first.incidents} incidents it is meant for, {first.quiet_seconds / 86400:.2f} quiet days"
         )
         lines.append(
-            f"  {'':3} {'variant':38} {'recall':>6} {'prec.':>6} {'false/d':>8} {'detect':>8} {'p95':>7} {'reset':>7}"
+            f"  {'':3} {'variant':44} {'recall':>6} {'prec.':>6} {'false/d':>8} {'detect':>8} {'p95':>7} {'reset':>7}"
         )
         for s in items:
             m = s.score.summary()
             marks = ("*" if s.variant.current else " ") + ("P" if s.pareto else " ") + ("R" if s.recommended else " ")
             lines.append(
-                f"  {marks} {s.variant.describe()[:38]:38} {_num(m['recall']):>6} {_num(m['precision']):>6} "
+                f"  {marks} {s.variant.describe()[:44]:44} {_num(m['recall']):>6} {_num(m['precision']):>6} "
                 f"{_num(m['false_per_day']):>8} {_num(m['detection_median'], 's', 0):>8} "
                 f"{_num(m['detection_p95'], 's', 0):>7} {_num(m['reset_median'], 's', 0):>7}"
             )

@@ -10,6 +10,7 @@ signal unchanged, every window the asked one; promtool then checks the rule file
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import string
@@ -139,11 +140,15 @@ def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
         current = (original is None or value == original.value) and hold == rule.hold and not changed
         key = f"{rule.name}__{len(out)}"
         out.append(Variant(rule.name, key, expr, hold, value, changed, current))
+    original_value = original.value if original else None
     for expression in grid.expressions:
         expression_holds = (expression.hold,) if expression.hold is not None else holds
         for (name, expr), hold in itertools.product(expression.expand(rule.name), expression_holds):
-            if any(_same(expr, v.expr) and hold == v.hold for v in out):
-                continue  # already tried (the configured rule, say): scored once
+            same = next((k for k, v in enumerate(out) if _same(expr, v.expr) and hold == v.hold), None)
+            if same is not None:  # already tried (the configured rule, say): scored once, under this name
+                if out[same].expression is None and out[same].threshold == original_value and not out[same].windows:
+                    out[same] = dataclasses.replace(out[same], expression=name)
+                continue
             current = _same(expr, rule.expr) and hold == rule.hold
             out.append(Variant(rule.name, f"{rule.name}__{len(out)}", expr, hold, None, (), current, name))
     if not any(v.current for v in out):  # the configured rule is always scored, to compare with

@@ -367,7 +367,7 @@ def test_the_configured_expression_tried_again_is_scored_once_as_the_configured_
         f"    expressions:\n      - name: as configured\n        expr: '{expr}'\n        for: {rule.hold:g}s\n",
     )
     chosen, _ = plan(load_tuning_file(grid), tmp_path)
-    assert len(chosen) == 1 and chosen[0].current and chosen[0].expression is None
+    assert len(chosen) == 1 and chosen[0].current and chosen[0].expression == "as configured"
 
 
 @pytest.mark.parametrize(
