@@ -12,7 +12,9 @@ from harness.cli import main
 from harness.run import run_scenario
 from harness.scenario import load_scenario
 
-pytestmark = pytest.mark.prometheus
+# One worker builds the corpus and runs every test of the module (tests/conftest.py weighs the group
+# by the scenario it is named after).
+pytestmark = [pytest.mark.prometheus, pytest.mark.xdist_group("tests/scenarios/data/short_spike")]
 REPO = Path(__file__).resolve().parents[2]
 PLAIN = """
 rules: {rules}
@@ -91,6 +93,78 @@ def test_tune_scores_variants_identically_on_one_and_two_workers(corpus: Path, t
     never = rows[("HighErrorRate", "burn 1000x over 5m, for 0s")]
     assert burn["expression"] == "burn 14.4x over 5m" and burn["recall"] == 1.0
     assert never["recall"] == 0.0 and never["true_firings"] == 0
+
+
+def test_tune_on_a_separate_dask_cluster_scores_as_the_local_one(corpus: Path, tmp_path: Path) -> None:
+    """--scheduler: a real `dask scheduler` and `dask worker`, other processes than alertdrill's,
+    as a cluster would be; the scores and firings are those of a local worker."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    dask = Path(sys.executable).with_name("dask")
+    info = tmp_path / "scheduler.json"
+    scratch = tmp_path / "scratch"
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    procs = [
+        subprocess.Popen(
+            [
+                str(dask),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+            ],
+            **common,  # type: ignore[call-overload]
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(dask),
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--local-directory",
+                    str(scratch),
+                ],
+                **common,  # type: ignore[call-overload]
+            )
+        )
+        grid = tmp_path / "grid.yaml"
+        grid.write_text(GRID.format(rules=REPO / "config" / "prometheus-alerts.yml"))
+        out = tmp_path / "remote"
+        args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--no-report"]
+        assert main([*args, "--scheduler", address]) == 0
+        remote = json.loads((out / "tune.json").read_text())
+        local = _tune(corpus, tmp_path, 1)
+        assert remote["variants"] == local["variants"]
+        assert json.loads((out / "firings.json").read_text()) == local["firings"]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def test_tune_names_an_unknown_alert(corpus: Path, tmp_path: Path) -> None:
