@@ -303,11 +303,13 @@ def test_the_example_tuning_file(rules: dict[str, AlertingRule]) -> None:
         g = values.grid()
         size = max(len(set(g.thresholds)), 1) * max(len(set(g.holds)), 1)
         size *= math.prod(len(set(tried)) for _, tried in g.windows)
+        for e in g.expressions:  # each combination of its params, at its own `for` or each of the grid's
+            size += math.prod(len(v) for _, v in e.params) * (1 if e.hold is not None else max(len(set(g.holds)), 1))
         mine = [v for v in chosen if v.alert == name]
         assert sum(v.current for v in mine) == 1, name
         assert len(mine) == size, name  # the file's grids all include the configured values
         expected += size
-    assert len(chosen) == expected == 5 * 3 * 2 + 4 * 3 + 3 * 3
+    assert len(chosen) == expected == 5 * 3 * 2 + 4 * 3 + 3 * 3 + 2 * 2 * 3
     assert len({v.key for v in chosen}) == len(chosen)
 
 
