@@ -173,13 +173,19 @@ def test_tune_names_an_unknown_alert(corpus: Path, tmp_path: Path) -> None:
     assert main(["tune", str(corpus), "--grid", str(grid), "--out", str(tmp_path / "o")]) == 2
 
 
-def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(corpus: Path, tmp_path: Path) -> None:
+def _apply(corpus: Path, tmp_path: Path, grid_text: str) -> Path:
+    """``tune --apply`` on one worker, no notebook; the output folder."""
     grid = tmp_path / "grid.yaml"
-    rules = REPO / "config" / "prometheus-alerts.yml"
-    grid.write_text(PLAIN.format(rules=rules))
+    grid.write_text(grid_text.format(rules=REPO / "config" / "prometheus-alerts.yml"))
     out = tmp_path / "out"
     args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply", "--no-report"]
     assert main(args) == 0
+    return out
+
+
+def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(corpus: Path, tmp_path: Path) -> None:
+    rules = REPO / "config" / "prometheus-alerts.yml"
+    out = _apply(corpus, tmp_path, PLAIN)
     assert not (out / "tuning.ipynb").exists()
     tuned = out / "prometheus-alerts.tuned.yml"
     diff = [
@@ -194,12 +200,8 @@ def test_apply_writes_the_recommended_variant_into_a_copy_that_promtool_accepts(
 def test_apply_writes_a_recommended_expression_in_place_of_the_rules_own(corpus: Path, tmp_path: Path) -> None:
     from harness.engine import parse_duration, raw_rules
 
-    grid = tmp_path / "grid.yaml"
     rules = REPO / "config" / "prometheus-alerts.yml"
-    grid.write_text(GRID.format(rules=rules))
-    out = tmp_path / "out"
-    args = ["tune", str(corpus), "--grid", str(grid), "--out", str(out), "--workers", "1", "--apply", "--no-report"]
-    assert main(args) == 0
+    out = _apply(corpus, tmp_path, GRID)
     row = next(
         r
         for r in json.loads((out / "tune.json").read_text())["variants"]
