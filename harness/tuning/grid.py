@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 
 class Expression(_Strict):
     """A whole expression to try for an alert, instead of varying the rule's own: ``${name}``
-    placeholders take every combination of ``params`` (``$`` is not PromQL, so no clash)."""
+    placeholders take every combination of ``params`` (any other ``$`` is PromQL's, left alone)."""
 
     name: str = Field(min_length=1, max_length=120)
     expr: str = Field(min_length=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import string
 from dataclasses import dataclass
 
 from harness.engine import AlertingRule, RecordingRule, RuleGroup, format_duration
@@ -46,19 +45,16 @@ class ExpressionGrid:
     def expand(self, alert: str) -> list[tuple[str, str]]:
         """(name, expression) per combination of the parameters, each parsed by the PromQL parser."""
         keys = [k for k, _ in self.params]
+        unused = [k for k in keys if f"${{{k}}}" not in self.expr]
+        if unused:
+            raise ConfigurationError(f"alerts.{alert}.expressions {self.name!r}: params.{unused[0]} is not used")
         out = []
         for values in itertools.product(*(v for _, v in self.params)):
             mapping = dict(zip(keys, values, strict=True))
-            try:
-                name = string.Template(self.name).substitute(mapping)
-                expr = string.Template(self.expr).substitute(mapping)
-            except (KeyError, ValueError) as exc:
-                raise ConfigurationError(
-                    f"alerts.{alert}.expressions {self.name!r}: placeholder {exc} has no value in params"
-                ) from exc
-            unused = [k for k in keys if f"${k}" not in self.expr and f"${{{k}}}" not in self.expr]
-            if unused:
-                raise ConfigurationError(f"alerts.{alert}.expressions {self.name!r}: params.{unused[0]} is not used")
+            name, expr = (
+                _substitute(self.name, mapping, alert, self.name),
+                _substitute(self.expr, mapping, alert, self.name),
+            )
             try:
                 parse(expr)
             except Exception as exc:  # the parser's own error, with the expression it refused
@@ -67,6 +63,23 @@ class ExpressionGrid:
                 ) from exc
             out.append((name, expr))
         return out
+
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def _substitute(text: str, mapping: dict[str, str], alert: str, expression: str) -> str:
+    """``text`` with each ``${name}`` replaced; any other ``$`` (a regex anchor, ``label_replace``'s
+    ``$1``) left as it is."""
+
+    def value(m: re.Match[str]) -> str:
+        if m.group(1) not in mapping:
+            raise ConfigurationError(
+                f"alerts.{alert}.expressions {expression!r}: placeholder ${{{m.group(1)}}} has no value in params"
+            )
+        return mapping[m.group(1)]
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 @dataclass(frozen=True)
@@ -140,14 +153,16 @@ def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
         current = (original is None or value == original.value) and hold == rule.hold and not changed
         key = f"{rule.name}__{len(out)}"
         out.append(Variant(rule.name, key, expr, hold, value, changed, current))
-    original_value = original.value if original else None
     for expression in grid.expressions:
         expression_holds = (expression.hold,) if expression.hold is not None else holds
         for (name, expr), hold in itertools.product(expression.expand(rule.name), expression_holds):
             same = next((k for k, v in enumerate(out) if _same(expr, v.expr) and hold == v.hold), None)
             if same is not None:  # already tried (the configured rule, say): scored once, under this name
-                if out[same].expression is None and out[same].threshold == original_value and not out[same].windows:
-                    out[same] = dataclasses.replace(out[same], expression=name)
+                if out[same].expression not in (None, name):
+                    raise ConfigurationError(
+                        f"alerts.{rule.name}.expressions {name!r} is {out[same].expression!r} again: name it once"
+                    )
+                out[same] = dataclasses.replace(out[same], expression=name)
                 continue
             current = _same(expr, rule.expr) and hold == rule.hold
             out.append(Variant(rule.name, f"{rule.name}__{len(out)}", expr, hold, None, (), current, name))
@@ -167,8 +182,9 @@ def variants(rule: AlertingRule, grid: AlertGrid) -> list[Variant]:
 
 
 def _same(a: str, b: str) -> bool:
-    """The same expression but for spacing (a tried expression that is the configured one)."""
-    return " ".join(a.split()) == " ".join(b.split())
+    """The same expression to the parser (spacing and redundant layout aside): a tried
+    expression that is the configured one, say."""
+    return a == b or str(parse(a)) == str(parse(b))
 
 
 def variant_groups(groups: list[RuleGroup], chosen: list[Variant]) -> list[RuleGroup]:

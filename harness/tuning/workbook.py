@@ -34,9 +34,9 @@ class Approach:
 
 APPROACHES = (
     Approach(1, "Target error rate >= SLO threshold (10m)", "1: error rate >= SLO over 10m"),
-    Approach(2, "Increased alert window (36h)", "2: error rate >= SLO over 36h"),
-    Approach(3, "Incrementing alert duration (for: 1h)", "3: error rate >= SLO over 1m"),
-    Approach(4, "Alert on burn rate (36 over 1h)", "4: burn rate >= 36 over 1h"),
+    Approach(2, "Increased alert window (36h)", "2: error rate > SLO over 36h"),
+    Approach(3, "Incrementing alert duration (for: 1h)", "3: error rate > SLO over 1m"),
+    Approach(4, "Alert on burn rate (36 over 1h)", "4: burn rate > 36 over 1h"),
     Approach(5, "Multiple burn rates", "5: burn rates 14.4 over 1h, 6 over 6h", "5: burn rate 1 over 3d"),
     Approach(6, "Multiwindow, multi-burn-rate", "6: multiwindow, multi-burn-rate", "6: multiwindow, multi-burn-rate"),
 )
@@ -259,7 +259,9 @@ def _measured_value(p: Published, found: Iterable[Measured]) -> tuple[float | No
     ticket = next((m for m in items if m.alert == TICKET), None)
     if p.criterion == "alerts_per_incident":
         per = [m.firings_per_incident for m in items if m.firings_per_incident is not None]
-        return (sum(per) if per else None), page, "pages and tickets that fired for one incident"
+        if not per:
+            return None, None, ""
+        return sum(per), page, "pages and tickets that fired for one incident"
     chosen = ticket if (p.criterion == "reset" and p.approach == 5) else page
     if chosen is None:
         return None, None, "no run of this incident in the corpus"
@@ -306,7 +308,7 @@ def compare(p: Published, found: list[Measured]) -> dict[str, object]:
         verdict = "agrees" if agrees else "differs"
         reason = f"{note}. {p.why}".strip(" .") if p.why else note
     elif p.criterion == "alerts_per_incident":
-        verdict = "agrees" if value >= 2 else "differs"
+        verdict = "agrees" if value >= p.value else "differs"
         reason = note
     if verdict == "agrees" and p.criterion in ("recall",):
         reason = ""

@@ -375,15 +375,34 @@ def test_the_configured_expression_tried_again_is_scored_once_as_the_configured_
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ("{name: x, expr: 'up > ${missing}'}", "placeholder 'missing' has no value"),
+        ("{name: x, expr: 'up > ${missing}'}", r"placeholder \$\{missing\} has no value"),
         ("{name: x, expr: 'up > 1', params: {burn: [1, 2]}}", "params.burn is not used"),
         ("{name: x, expr: 'up > > 1'}", "'x': not PromQL"),
+        ("{name: x, expr: 'up > ${w}', params: {win: [1]}}", "params.win is not used"),
+        ("{name: a, expr: 'up > 1'}\n      - {name: b, expr: 'up>1'}", "'b' is 'a' again"),
     ],
 )
 def test_a_bad_expression_is_a_configuration_error_naming_it(tmp_path: Path, entry: str, message: str) -> None:
     grid = _expression_grid(tmp_path, f"    expressions:\n      - {entry}\n")
     with pytest.raises(ConfigurationError, match=message):
         plan(load_tuning_file(grid), tmp_path)
+
+
+def test_only_braced_placeholders_are_replaced(tmp_path: Path) -> None:
+    """A regex anchor and label_replace's $1 are PromQL's own dollars: left as written."""
+    grid = _expression_grid(
+        tmp_path,
+        "    expressions:\n"
+        "      - name: over ${level}\n"
+        "        expr: >-\n"
+        '          label_replace(up{job=~"pred.*$"}, "j", "$1", "job", "(.*)") > ${level}\n'
+        "        params: {level: [0, 1]}\n",
+    )
+    chosen, _ = plan(load_tuning_file(grid), tmp_path)
+    assert [v.expr for v in chosen if v.expression] == [
+        'label_replace(up{job=~"pred.*$"}, "j", "$1", "job", "(.*)") > 0',
+        'label_replace(up{job=~"pred.*$"}, "j", "$1", "job", "(.*)") > 1',
+    ]
 
 
 def test_an_unknown_field_of_an_expression_names_its_line(tmp_path: Path) -> None:
