@@ -295,7 +295,7 @@ def compare(p: Published, found: list[Measured]) -> dict[str, object]:
         delta = value - p.value
         if abs(delta) <= STEP_SLACK + 0.1 * p.value:
             verdict = "agrees"
-            reason = "" if abs(delta) < 1 else f"{delta:+.0f} s: the scrape and evaluation steps ({p.why.rstrip('.')})"
+            reason = "" if abs(delta) < 1 else f"{delta:+.0f} s: the scrape and evaluation steps"
         elif source is not None and source.history < p.history:
             reason = (
                 f"the runs held {duration_text(source.history)} of clean history before the incident, "

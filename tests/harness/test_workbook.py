@@ -113,7 +113,7 @@ def test_a_detection_more_than_the_sampling_away_differs() -> None:
     figure = _figure(4, "detection", "total-outage")  # 130 s
     close = wb.compare(figure, [_measured(4, "total-outage", Score(incidents=1, detected=1, detection=[175.0]))])
     far = wb.compare(figure, [_measured(4, "total-outage", Score(incidents=1, detected=1, detection=[400.0]))])
-    assert close["verdict"] == "agrees" and "+45 s" in str(close["why"])
+    assert close["verdict"] == "agrees" and str(close["why"]).startswith("+45 s: the scrape")
     assert far["verdict"] == "differs" and far["why"]
 
 
