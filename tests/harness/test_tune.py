@@ -107,7 +107,9 @@ def test_tune_on_a_separate_dask_cluster_scores_as_the_local_one(corpus: Path, t
     dask = Path(sys.executable).with_name("dask")
     info = tmp_path / "scheduler.json"
     scratch = tmp_path / "scratch"
-    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    # Their scratch space (locks, spill files) in the test's folder, not /tmp/dask-scratch-space.
+    env = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(scratch)}
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True, "env": env}
     procs = [
         subprocess.Popen(
             [
