@@ -63,6 +63,11 @@ class Firing:
     fired_at: float
     resolved_at: float | None
 
+    def overlaps(self, incident: Incident, grace: float) -> bool:
+        """Whether this firing belongs to ``incident``: it overlaps it or the ``grace`` after it."""
+        until = math.inf if self.resolved_at is None else self.resolved_at
+        return self.fired_at <= incident.end + grace and until >= incident.start
+
 
 def run_truth(name: str, verdict: dict[str, object]) -> RunTruth:
     """A run's truth from its ``verdict.json``: the faults as recorded, and which alert each
@@ -120,6 +125,16 @@ class Score:
     def false_per_day(self) -> float | None:
         return None if self.quiet_seconds <= 0 else self.false_firings * 86400.0 / self.quiet_seconds
 
+    def add(self, other: Score) -> None:
+        """Fold ``other`` in: the scores of two sets of runs as one."""
+        self.incidents += other.incidents
+        self.detected += other.detected
+        self.true_firings += other.true_firings
+        self.false_firings += other.false_firings
+        self.quiet_seconds += other.quiet_seconds
+        self.detection += other.detection
+        self.reset += other.reset
+
     def summary(self) -> dict[str, float | int | None]:
         return {
             "incidents": self.incidents,
@@ -158,8 +173,7 @@ def score_run(
     score.quiet_seconds += truth.quiet_seconds(grace, alert)
     hits: dict[int, list[Firing]] = {}
     for firing in sorted(firings, key=lambda f: f.fired_at):
-        until = math.inf if firing.resolved_at is None else firing.resolved_at
-        owner = next((k for k, i in enumerate(mine) if firing.fired_at <= i.end + grace and until >= i.start), None)
+        owner = next((k for k, i in enumerate(mine) if firing.overlaps(i, grace)), None)
         if owner is None:
             score.false_firings += 1
         else:

@@ -12,7 +12,6 @@ comparison says which of these moved the number, and by how much.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,12 +238,8 @@ def measure(tune_dir: Path, corpus: list[CorpusRun], grace: float) -> list[Measu
                 for run in runs:
                     found = [Firing(float(a or 0.0), b) for a, b in mine.get(run.folder.name, [])]
                     score_run(score, alert, run.truth, found, grace)
-                    overlapping += sum(
-                        1
-                        for f in found
-                        for i in run.truth.incidents
-                        if i.fault == fault and f.fired_at <= i.end + grace and (f.resolved_at or math.inf) >= i.start
-                    )
+                    mine_here = [i for i in run.truth.incidents if i.fault == fault]
+                    overlapping += sum(f.overlaps(i, grace) for f in found for i in mine_here)
                 tail = min(r.truth.duration - max(i.end for i in r.truth.incidents if i.fault == fault) for r in runs)
                 history = min(min(i.start for i in r.truth.incidents if i.fault == fault) for r in runs)
                 per = None if score.detected == 0 else overlapping / score.detected
@@ -302,7 +297,7 @@ def compare(p: Published, found: list[Measured]) -> dict[str, object]:
                 f"the window {duration_text(p.history)}: the errors weigh more in a window mostly empty"
             )
     elif p.criterion == "recall":
-        verdict = "agrees" if value == p.value else "differs"
+        verdict, reason = ("agrees", "") if value == p.value else ("differs", p.why)
     elif p.criterion == "alerts_per_day":
         agrees = value == 0 if p.value == 0 else 0 < value <= p.value
         verdict = "agrees" if agrees else "differs"
@@ -310,8 +305,6 @@ def compare(p: Published, found: list[Measured]) -> dict[str, object]:
     elif p.criterion == "alerts_per_incident":
         verdict = "agrees" if value >= p.value else "differs"
         reason = note
-    if verdict == "agrees" and p.criterion in ("recall",):
-        reason = ""
     return {
         "approach": p.approach,
         "incident": INCIDENTS[p.incident],
@@ -339,14 +332,7 @@ def criteria(found: list[Measured]) -> list[dict[str, object]]:
                 continue
             total = Score()
             for m in mine:
-                s = m.score
-                total.incidents += s.incidents
-                total.detected += s.detected
-                total.true_firings += s.true_firings
-                total.false_firings += s.false_firings
-                total.quiet_seconds += s.quiet_seconds
-                total.detection += s.detection
-                total.reset += s.reset
+                total.add(m.score)
             row: dict[str, object] = {"approach": approach.number, "alert": "page" if alert == PAGE else "ticket"}
             summary = total.summary()
             row.update(

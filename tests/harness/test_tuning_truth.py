@@ -392,3 +392,17 @@ def test_a_firing_that_began_before_its_incident_and_overlaps_it_is_true_and_det
     assert (never_resolved.true_firings, never_resolved.detection, never_resolved.reset) == (1, [0.0], [])
     over = scored(truth, [Firing(900.0, 999.0)])  # resolved just before the incident: a false alarm
     assert (over.true_firings, over.false_firings, over.detected) == (0, 1, 0)
+
+
+def test_scores_of_two_sets_of_runs_add_up_to_the_score_of_both() -> None:
+    one, two = (
+        RunTruth("one", 10_000.0, (incident(1000, 2000, "A"),)),
+        RunTruth("two", 5000.0, (incident(0, 1000, "A"),)),
+    )
+    both, first, second = Score(), Score(), Score()
+    for score, runs in ((both, (one, two)), (first, (one,)), (second, (two,))):
+        for truth in runs:
+            firings = [Firing(1030, 2030)] if truth is one else [Firing(300, 1100), Firing(4000, 4100)]
+            score_run(score, "A", truth, firings, GRACE)
+    first.add(second)
+    assert first == both
