@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from harness.errors import AlertdrillError, ConfigurationError
@@ -772,16 +773,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+REPEATED_SIGNAL = 2.0  # seconds: a second signal sooner than this is the first one again
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    received: list[int] = []
+    received: list[tuple[int, float]] = []
 
     def interrupt(signum: int, frame: object) -> None:
         """SIGINT and SIGTERM alike: KeyboardInterrupt at once, wherever the run is (asyncio's
         own SIGINT handler would only cancel the run's task at its next await, and a simulation
         or an evaluation can go seconds without one), so every process and folder it holds is
-        let go on the way out."""
-        received.append(signum)
+        let go on the way out.
+
+        A signal soon after the one being handled is the same interruption arriving twice (a
+        suite's worker gets the terminal's Ctrl-C and then the suite's SIGTERM): raised again,
+        it would cut short the cleanup the first one started."""
+        now = time.monotonic()
+        if received and now - received[-1][1] < REPEATED_SIGNAL:
+            return
+        received.append((signum, now))
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -794,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE  # as a shell reports a pipeline cut short
     except KeyboardInterrupt:
-        signum = received[0] if received else signal.SIGINT
+        signum = received[0][0] if received else signal.SIGINT
         print(f"alertdrill: interrupted ({signal.Signals(signum).name}); stopped what it had started", file=sys.stderr)
         return 128 + signum
     finally:

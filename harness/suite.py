@@ -254,6 +254,28 @@ def run_one(
     )
 
 
+def _run_in_worker(
+    run: SuiteRun,
+    out_dir: Path,
+    reports: bool,
+    progress: Callable[[tuple[str, float, float]], None],
+    replay_speed: float | None,
+) -> SuiteEntry:
+    """``run_one`` in a pool worker, which ends once an interrupted run has let go of what it held.
+
+    Left to itself the worker would take the run already queued for it, whose progress queue
+    belongs to a manager about to stop: that printed a ``ConnectionRefusedError`` traceback per
+    worker after every SIGTERM, and could start a run nobody waits for.
+    """
+    try:
+        return run_one(run, out_dir, reports, progress, replay_speed)
+    except KeyboardInterrupt:
+        os._exit(128 + signal.SIGTERM)
+
+
+WORKER_CLEANUP = 60.0  # seconds an interrupted worker may take to stop its Prometheus and service
+
+
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
     """Ctrl-C, SIGTERM or an error here: drop the queued runs and interrupt the running ones.
 
@@ -263,11 +285,19 @@ def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
     the pool then shuts down. (A worker dies with SIGKILL if alertdrill itself is killed: its
     children are bound to it, and its temporary folders are swept by the next run.)
     """
+    # The executor keeps its workers in a private attribute (no public handle on them), which
+    # shutdown() empties: read it first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    # The executor keeps its workers in a private attribute; there is no public handle on them.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         with contextlib.suppress(ProcessLookupError, ValueError):
             process.terminate()
+    # Wait for them here: shutdown(wait=False) above means the pool's exit no longer does, and
+    # this process's end (or the manager's) would cut their cleanup short.
+    deadline = time.monotonic() + WORKER_CLEANUP
+    for process in processes:
+        with contextlib.suppress(ValueError, AssertionError):
+            process.join(max(0.0, deadline - time.monotonic()))
 
 
 def default_jobs() -> int:
@@ -330,7 +360,7 @@ def run_suite(
         with manager, ProcessPoolExecutor(jobs, initializer=die_with_parent, initargs=(signal.SIGKILL,)) as pool:
             updates = manager.Queue()
             submitted = {
-                pool.submit(run_one, run, out_dir, reports, updates.put, replay_speed): run
+                pool.submit(_run_in_worker, run, out_dir, reports, updates.put, replay_speed): run
                 for run in longest_first(runs)
             }
             pending: set[Future[SuiteEntry]] = set(submitted)

@@ -53,7 +53,7 @@ def scenario(tmp_path: Path, duration: str) -> Path:
 class Alertdrill:
     """One ``alertdrill`` process, its stderr read line by line."""
 
-    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None, session: bool = False) -> None:
         self.tmp = tmp_path / "tmp"
         self.tmp.mkdir(exist_ok=True)
         self.marker = f"alertdrill-test-{uuid.uuid4().hex}"
@@ -65,6 +65,7 @@ class Alertdrill:
             text=True,
             env=env,
             cwd=REPO,
+            start_new_session=session,  # a process group of its own, as a terminal's job
         )
         self.said: list[str] = []
 
@@ -139,6 +140,34 @@ def test_an_interrupted_simulation_stops_at_once_and_cleans_up(
     assert run.leftovers() == []
     assert list(run.tmp.iterdir()) == []
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["SIGTERM-to-alertdrill", "SIGINT-to-its-group"])
+def test_an_interrupted_suite_waits_for_its_workers_to_clean_up(tmp_path: Path, group: bool) -> None:
+    """A SIGTERM reaches the suite alone, a terminal's Ctrl-C its workers too. Either way each
+    worker's run stops its Prometheus and removes its folders before alertdrill exits (once, a
+    SIGTERM after the group's SIGINT broke off that cleanup), and no worker takes another run
+    (once, one did, and printed a ConnectionRefusedError traceback)."""
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    text = scenario(tmp_path, "6h").read_text()
+    for k in range(3):
+        (folder / f"steady_{k}.yaml").write_text(text)
+    out = tmp_path / "out"
+    run = Alertdrill(tmp_path, "suite", str(folder), "--no-reports", "--no-notify", "--out", str(out), session=group)
+    run.wait_for("2 running")
+    time.sleep(3.0)  # both workers simulating
+    signum = signal.SIGINT if group else signal.SIGTERM
+    if group:
+        os.killpg(run.process.pid, signum)
+    else:
+        run.process.send_signal(signum)
+    code, said = run.finish(timeout=90)
+    assert code == 128 + signum, said
+    assert "interrupted" in said and "Traceback" not in said, said
+    assert run.leftovers() == []
+    assert list(run.tmp.iterdir()) == []
+    assert not out.exists() or all((f / "verdict.json").exists() for f in out.iterdir() if f.is_dir())
 
 
 def test_a_service_url_that_dies_mid_run_ends_it_with_exit_2(tmp_path: Path) -> None:
