@@ -282,8 +282,9 @@ def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
     A terminal's Ctrl-C reaches the workers too, but a SIGTERM sent to alertdrill alone does
     not: each worker gets one, which its inherited handler turns into KeyboardInterrupt in the
     run it is doing, so that run stops its Prometheus and service and removes its folders, and
-    the pool then shuts down. (A worker dies with SIGKILL if alertdrill itself is killed: its
-    children are bound to it, and its temporary folders are swept by the next run.)
+    the worker then ends (``_run_in_worker``); this waits for that. (A worker dies with SIGKILL
+    if alertdrill itself is killed: its children are bound to it, and its temporary folders
+    are swept by the next run.)
     """
     # The executor keeps its workers in a private attribute (no public handle on them), which
     # shutdown() empties: read it first.

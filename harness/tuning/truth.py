@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 DEFAULT_GRACE = 600.0  # seconds after an incident's end in which a firing still belongs to it
 
@@ -126,14 +126,10 @@ class Score:
         return None if self.quiet_seconds <= 0 else self.false_firings * 86400.0 / self.quiet_seconds
 
     def add(self, other: Score) -> None:
-        """Fold ``other`` in: the scores of two sets of runs as one."""
-        self.incidents += other.incidents
-        self.detected += other.detected
-        self.true_firings += other.true_firings
-        self.false_firings += other.false_firings
-        self.quiet_seconds += other.quiet_seconds
-        self.detection += other.detection
-        self.reset += other.reset
+        """Fold ``other`` in: the scores of two sets of runs as one (every field is a sum or a
+        list of per-incident values, so a field added later is folded too)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def summary(self) -> dict[str, float | int | None]:
         return {

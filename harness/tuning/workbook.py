@@ -230,18 +230,18 @@ def measure(tune_dir: Path, corpus: list[CorpusRun], grace: float) -> list[Measu
                 continue
             mine = fired.get(key, {})
             for fault in INCIDENTS:
-                runs = [r for r in corpus if any(i.fault == fault for i in r.truth.incidents)]
+                held = [(r, [i for i in r.truth.incidents if i.fault == fault]) for r in corpus]
+                runs = [(r, incidents) for r, incidents in held if incidents]
                 if not runs:
                     continue
                 score = Score()
                 overlapping = 0
-                for run in runs:
+                for run, incidents in runs:
                     found = [Firing(float(a or 0.0), b) for a, b in mine.get(run.folder.name, [])]
                     score_run(score, alert, run.truth, found, grace)
-                    mine_here = [i for i in run.truth.incidents if i.fault == fault]
-                    overlapping += sum(f.overlaps(i, grace) for f in found for i in mine_here)
-                tail = min(r.truth.duration - max(i.end for i in r.truth.incidents if i.fault == fault) for r in runs)
-                history = min(min(i.start for i in r.truth.incidents if i.fault == fault) for r in runs)
+                    overlapping += sum(f.overlaps(i, grace) for f in found for i in incidents)
+                tail = min(r.truth.duration - max(i.end for i in incidents) for r, incidents in runs)
+                history = min(min(i.start for i in incidents) for _, incidents in runs)
                 per = None if score.detected == 0 else overlapping / score.detected
                 out.append(Measured(approach.number, alert, fault, score, per, tail, history))
     return out
